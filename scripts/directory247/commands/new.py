@@ -1,0 +1,34 @@
+"""``directory247 new CC``: scaffold an entry for a State; never overwrites."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import UsageError
+from ..paths import directory_dir
+from ..scaffold import render
+from ..schema import load_schema
+from . import parser, today
+
+
+def main(argv: list[str]) -> int:
+    p = parser("new", "Write directory/<cc>.yaml for a State, every field commented from the schema.")
+    p.add_argument("code", metavar="CC", help="ISO 3166-1 alpha-2 code of the State (e.g. NO)")
+    args = p.parse_args(argv)
+    code = args.code.upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise UsageError(f"'{args.code}' is not a two-letter ISO 3166-1 code")
+    text = render(code, today(), load_schema())
+    folder = directory_dir()
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{code.lower()}.yaml"
+    try:
+        # O_EXCL: refuse to overwrite, even if the file appears between a check and the write.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; edit it instead (nothing was written)") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    sys.stdout.write(f"wrote {path}\nnext: fill in the placeholders, then 'directory247 validate {path}'\n")
+    return 0

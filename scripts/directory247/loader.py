@@ -1,0 +1,375 @@
+"""Strict loading of one entry file: bytes in, a position-aware tree of strings out.
+
+YAML is a large language and most of it is a hazard for data that decides where an urgent
+request goes: ``NO`` read as ``false``, ``0041...`` read as an octal number, anchors that
+make a file expand to gigabytes, tags that build arbitrary objects, a second document
+hidden after ``---``. This module accepts only the small subset an entry needs:
+
+- UTF-8 without a byte order mark, no NUL or other control characters, at most
+  ``MAX_BYTES``;
+- exactly one document whose top level is a mapping, nested at most ``MAX_DEPTH`` deep;
+- no duplicate keys, no anchors, aliases, merge keys or tags; mapping keys are plain
+  scalars;
+- every scalar is read as a *string*. Only ``coerce`` turns a string into a boolean or an
+  integer, and only where the schema asks for one.
+
+The tree is built from parser events with an explicit stack (no recursion), so deep
+nesting gives a problem, never a crash. Nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import FieldPath, Problem, Severity, field_name
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 12
+
+_BOM = b"\xef\xbb\xbf"
+# C0 controls other than tab, LF and CR; DEL; C1 controls; non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Characters that make text display differently from what it is (Trojan Source, hidden
+# characters in phone numbers or addresses).
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+
+def invisible_at(text: str) -> list[int]:
+    """Offsets of hidden characters in ``text``. A zero-width (non-)joiner right after a
+    virama is how Brahmic scripts are written (Sinhala's name of Sri Lanka needs one), so
+    it is allowed there, as IDNA's CONTEXTJ rule (RFC 5892, A.1-A.2) allows it."""
+    found = []
+    for match in INVISIBLE.finditer(text):
+        offset = match.start()
+        if match.group() in "\u200c\u200d" and offset > 0 and unicodedata.combining(text[offset - 1]) == 9:
+            continue
+        found.append(offset)
+    return found
+
+
+try:  # the C parser is much faster; the pure-Python one behaves the same.
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass
+class Document:
+    """A loaded entry: plain values plus where each came from."""
+
+    source: str
+    value: dict[str, Any]
+    #: field path -> (line, col) of the value node, 1-based
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    #: field path -> (line, col) of the mapping key that introduced it
+    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    #: field paths of scalars written quoted or as block scalars (never coerced)
+    quoted: set[FieldPath] = field(default_factory=set)
+    #: field path -> ((line, col), (line, col)) start and end of each scalar
+    spans: dict[FieldPath, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
+
+    def position(self, path: FieldPath) -> tuple[int, int]:
+        """Where to point for ``path``: the node itself, else its nearest existing parent."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+    def key_position(self, path: FieldPath) -> tuple[int, int]:
+        return self.key_positions.get(tuple(path)) or self.position(path)
+
+
+@dataclass
+class LoadResult:
+    document: Document | None
+    problems: list[Problem]
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _offset_position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return line, col
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+class _Frame:
+    __slots__ = ("container", "key", "path")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: FieldPath) -> None:
+        self.container = container
+        self.path = path
+        self.key: str | None = None  # for mappings: the key waiting for its value
+
+
+class _Stop(Exception):
+    """Loading cannot go on past this problem."""
+
+
+def load_entry(data: bytes, source: str) -> LoadResult:
+    """Load one entry strictly. Every problem found is returned; ``document`` is None when
+    the file could not be read as a tree at all."""
+    problems: list[Problem] = []
+
+    def report(line: int, col: int, path: FieldPath, message: str) -> None:
+        problems.append(Problem(source, line, col, Severity.ERROR, field_name(path), message))
+
+    if len(data) > MAX_BYTES:
+        report(1, 1, (), f"file is {len(data)} bytes; an entry may be at most {MAX_BYTES} bytes")
+        return LoadResult(None, problems)
+    if data.startswith(_BOM):
+        report(1, 1, (), "file starts with a byte order mark; save it as UTF-8 without BOM")
+        return LoadResult(None, problems)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _offset_position(data, exc.start)
+        report(line, col, (), f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return LoadResult(None, problems)
+    bad = _CONTROL.search(text)
+    if bad:
+        line, col = _text_position(text, bad.start())
+        report(line, col, (), f"control character U+{ord(bad.group()):04X} is not allowed")
+        return LoadResult(None, problems)
+    if not text.strip():
+        report(1, 1, (), "file is empty; an entry is a YAML mapping")
+        return LoadResult(None, problems)
+
+    doc = Document(source=source, value={})
+    try:
+        _build(text, doc, report)
+    except _Stop:
+        return LoadResult(None, problems)
+
+    _check_invisible(text, doc, report)
+    return LoadResult(doc if not problems else doc, problems)
+
+
+def _build(text: str, doc: Document, report: Any) -> None:
+    stack: list[_Frame] = []
+    documents = 0
+    root: dict[str, Any] | None = None
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            line, col = _mark(event.start_mark)
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    report(line, col, (), "more than one YAML document; an entry is exactly one")
+                    raise _Stop
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+                continue
+            parent = stack[-1] if stack else None
+            path = _child_path(parent)
+            if isinstance(event, yaml.AliasEvent):
+                report(line, col, path, "aliases (*name) are not allowed; write the value out")
+                raise _Stop
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                continue
+            node_event: Any = event
+            if node_event.anchor is not None:
+                report(line, col, path, f"anchors (&{node_event.anchor}) are not allowed; write the value out")
+                raise _Stop
+            if node_event.tag is not None:
+                report(line, col, path, f"tags ({node_event.tag}) are not allowed; remove the tag")
+                raise _Stop
+            if parent is not None and isinstance(parent.container, dict) and parent.key is None:
+                # This node is a mapping key.
+                if not isinstance(event, yaml.ScalarEvent):
+                    report(line, col, parent.path, "mapping keys must be plain names")
+                    raise _Stop
+                key = event.value
+                if key == "<<" and not event.style:
+                    report(line, col, parent.path, "merge keys (<<) are not allowed; write the fields out")
+                    raise _Stop
+                if key in parent.container:
+                    first = doc.key_positions.get((*parent.path, key), (0, 0))
+                    report(line, col, (*parent.path, key), f"duplicate key '{key}' (first defined at line {first[0]})")
+                    raise _Stop
+                parent.key = key
+                doc.key_positions[(*parent.path, key)] = (line, col)
+                continue
+
+            if isinstance(event, yaml.ScalarEvent):
+                value: Any = event.value
+                doc.spans[path] = ((line, col), _mark(event.end_mark))
+                if event.style:  # "" or None is plain
+                    doc.quoted.add(path)
+            elif isinstance(event, yaml.MappingStartEvent):
+                value = {}
+            elif isinstance(event, yaml.SequenceStartEvent):
+                value = []
+            else:  # pragma: no cover - no other node events exist
+                raise _Stop
+            doc.positions[path] = (line, col)
+
+            if parent is None:
+                if not isinstance(value, dict):
+                    report(line, col, (), "the top level of an entry must be a mapping of fields")
+                    raise _Stop
+                root = value
+            elif isinstance(parent.container, dict):
+                assert parent.key is not None
+                parent.container[parent.key] = value
+                parent.key = None
+            else:
+                parent.container.append(value)
+
+            if isinstance(value, (dict, list)):
+                if len(stack) >= MAX_DEPTH:
+                    report(line, col, path, f"nested more than {MAX_DEPTH} levels deep")
+                    raise _Stop
+                stack.append(_Frame(value, path))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _mark(mark) if mark is not None else (1, 1)
+        path = _child_path(stack[-1]) if stack else ()
+        message = (exc.problem or "invalid YAML").strip()
+        report(line, col, path, f"invalid YAML: {message}")
+        raise _Stop from None
+    except yaml.YAMLError as exc:
+        report(1, 1, (), f"invalid YAML: {exc}")
+        raise _Stop from None
+    except RecursionError:  # pragma: no cover - the parser is iterative; belt and braces
+        report(1, 1, (), "nesting too deep")
+        raise _Stop from None
+    if root is None:
+        report(1, 1, (), "file holds no YAML document; an entry is a YAML mapping")
+        raise _Stop
+    doc.value = root
+
+
+def _child_path(parent: _Frame | None) -> FieldPath:
+    if parent is None:
+        return ()
+    if isinstance(parent.container, dict):
+        return (*parent.path, parent.key) if parent.key is not None else parent.path
+    return (*parent.path, len(parent.container))
+
+
+def _check_invisible(text: str, doc: Document, report: Any) -> None:
+    """Bidi controls and zero-width characters anywhere, comments included, and escaped
+    ones (``"\\u202e"``) inside quoted values."""
+    seen_paths: set[FieldPath] = set()
+    for offset in invisible_at(text):
+        line, col = _text_position(text, offset)
+        path = _path_at(doc, (line, col))
+        seen_paths.add(path)
+        report(line, col, path, f"invisible or bidi-control character U+{ord(text[offset]):04X} is not allowed")
+    for path, (start, _end) in doc.spans.items():
+        if path in seen_paths:
+            continue
+        value = _get(doc.value, path)
+        key = path[-1] if path else ""
+        for candidate in (value, key):
+            offsets = invisible_at(candidate) if isinstance(candidate, str) else []
+            if offsets:
+                assert isinstance(candidate, str)
+                report(start[0], start[1], path,
+                       f"invisible or bidi-control character U+{ord(candidate[offsets[0]]):04X} is not allowed")
+                break
+
+
+def _path_at(doc: Document, pos: tuple[int, int]) -> FieldPath:
+    for path, (start, end) in doc.spans.items():
+        if start <= pos < end:
+            return path
+    best: FieldPath = ()
+    for path, key_pos in doc.key_positions.items():
+        if key_pos[0] == pos[0] and key_pos <= pos:
+            best = path
+    return best
+
+
+def _get(tree: Any, path: FieldPath) -> Any:
+    for part in path:
+        try:
+            tree = tree[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
+
+
+def coerce(doc: Document, schema: dict[str, Any]) -> dict[str, Any]:
+    """Turn plain scalars into booleans or integers where the schema asks for them.
+
+    Only the spellings ``true``/``false`` and unsigned decimal integers without leading
+    zeros are converted; anything else stays a string so the schema reports it. Quoted
+    scalars are never converted.
+    """
+    resolver = _SchemaWalker(schema)
+    # Iterative walk: (container, key, schema node, path)
+    root = doc.value
+    work: list[tuple[Any, dict[str, Any], FieldPath]] = [(root, schema, ())]
+    while work:
+        node, sch, path = work.pop()
+        sch = resolver.resolve(sch)
+        if isinstance(node, dict):
+            props = sch.get("properties", {})
+            for key, child in node.items():
+                if key in props:
+                    child_schema = resolver.resolve(props[key])
+                    converted = _convert(child, child_schema, (*path, key), doc)
+                    node[key] = converted
+                    if isinstance(converted, (dict, list)):
+                        work.append((converted, child_schema, (*path, key)))
+        elif isinstance(node, list):
+            items = sch.get("items")
+            if isinstance(items, dict):
+                item_schema = resolver.resolve(items)
+                for index, child in enumerate(node):
+                    converted = _convert(child, item_schema, (*path, index), doc)
+                    node[index] = converted
+                    if isinstance(converted, (dict, list)):
+                        work.append((converted, item_schema, (*path, index)))
+    return root
+
+
+_INTEGER = re.compile(r"(0|[1-9][0-9]{0,17})")
+
+
+def _convert(value: Any, schema: dict[str, Any], path: FieldPath, doc: Document) -> Any:
+    if not isinstance(value, str) or path in doc.quoted:
+        return value
+    kind = schema.get("type")
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    if kind == "integer" and _INTEGER.fullmatch(value):
+        return int(value)
+    return value
+
+
+class _SchemaWalker:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+
+    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while "$ref" in node and seen < 10:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                break
+            target: Any = self.schema
+            for part in ref[2:].split("/"):
+                target = target[part]
+            node = target
+            seen += 1
+        return node

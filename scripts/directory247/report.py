@@ -1,0 +1,61 @@
+"""Reporters: the same problems as text, JSON, or GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from .problems import Problem, Severity
+
+
+def _counts(problems: Sequence[Problem]) -> tuple[int, int]:
+    errors = sum(1 for p in problems if p.severity is Severity.ERROR)
+    return errors, len(problems) - errors
+
+
+def text(problems: Sequence[Problem], files: int, subject: str = "entries") -> str:
+    lines = [f"{p.path}:{p.line}:{p.col}: {p.severity.value}: {p.field}: {p.message}" for p in problems]
+    errors, warnings = _counts(problems)
+    if errors or warnings:
+        lines.append(f"{errors} error{'s' if errors != 1 else ''}, "
+                     f"{warnings} warning{'s' if warnings != 1 else ''} in {files} file{'s' if files != 1 else ''}")
+    else:
+        lines.append(f"{files} {subject} checked: no problems")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(problems: Sequence[Problem], files: int, subject: str = "entries") -> str:
+    errors, warnings = _counts(problems)
+    payload = {
+        "problems": [p.to_dict() for p in problems],
+        "summary": {"files": files, "errors": errors, "warnings": warnings},
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(problems: Sequence[Problem], files: int, subject: str = "entries") -> str:
+    lines = []
+    for p in problems:
+        level = "error" if p.severity is Severity.ERROR else "warning"
+        lines.append(
+            f"::{level} file={_escape_property(p.path)},line={p.line},col={p.col},"
+            f"title={_escape_property(p.field)}::{_escape_data(p.message)}"
+        )
+    errors, warnings = _counts(problems)
+    lines.append(f"{errors} errors, {warnings} warnings in {files} files")
+    return "\n".join(lines) + "\n"
+
+
+REPORTERS: dict[str, Callable[[Sequence[Problem], int, str], str]] = {
+    "text": text,
+    "json": as_json,
+    "github": github,
+}

@@ -1,0 +1,594 @@
+"""OpenPGP signatures: the whole acceptance policy, in one place.
+
+This module owns the rules for when a detached signature over an entry (or a release file)
+is accepted, and the small interface over the real ``gpg``/``gpgv`` binaries that signs and
+checks. ``verify`` accepts a signature only when ALL of these hold, and otherwise raises
+``SignatureError`` with a message that starts with the file's label and names the rule:
+
+1. the signature file is exactly one ASCII-armored block ``-----BEGIN PGP SIGNATURE-----``
+   holding nothing but signature packets (no cleartext or inline signed message);
+2. it holds exactly one signature;
+3. the signature verifies over the exact bytes given;
+4. it is a binary-mode signature (class 00), never text mode (class 01);
+5. its hash is SHA-256, SHA-384 or SHA-512;
+6. the PRIMARY fingerprint of the signing key is in ``allowed``;
+7. the key (primary and signing subkey) is neither revoked nor expired, both at the real
+   time (GnuPG's view) and at ``now`` (read from the key material);
+8. the signature is not dated after ``now`` plus ``FUTURE_TOLERANCE``.
+
+The decision is made from GnuPG's machine-readable status lines, never from its exit code:
+``gpgv`` exits 0 for a file with two good signatures, for a signature by an expired key
+(``EXPKEYSIG``), and for one by a revoked key (``REVKEYSIG``).
+
+What this module does NOT own: which keys are authorised for which State (the caller reads
+them from the trusted base and passes exactly those), the serial rule, and file I/O.
+
+Unsafe, and therefore never done here: verifying against the user's own keyring or
+``GNUPGHOME`` (a key the user happens to hold proves nothing; each check gets a throwaway
+keyring with only the keys passed in); trusting python-gnupg's ``valid`` (true for
+signatures by expired keys); accepting text-mode signatures (they verify over data whose
+line endings were changed, so the signed bytes are not the bytes published).
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from directory247.errors import SignatureError, TrustError
+
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "STRONG_HASHES",
+    "GnuPG",
+    "Verified",
+    "verify",
+]
+
+#: How far a signature may be dated after ``now``, for clock skew between machines.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+#: OpenPGP hash algorithm ids (RFC 4880 9.4) that the policy accepts.
+STRONG_HASHES: dict[int, str] = {8: "SHA256", 9: "SHA384", 10: "SHA512"}
+
+_HASH_NAMES: dict[int, str] = {
+    1: "MD5", 2: "SHA1", 3: "RIPEMD160", 8: "SHA256", 9: "SHA384", 10: "SHA512",
+    11: "SHA224", 12: "SHA3-256", 14: "SHA3-512",
+}  # fmt: skip
+
+_SIGNATURE_PACKET = 2
+_TIMEOUT_SECONDS = 60
+_ARMOR_LINE = re.compile(r"^-----(BEGIN|END) PGP ([A-Z0-9 ,/]+)-----$")
+_STATUS_PREFIX = "[GNUPG:] "
+# ERRSIG return codes (gpg doc/DETAILS): 9 = no public key, 4 = unsupported algorithm,
+# 5 = rejected algorithm (e.g. MD5).
+_ERRSIG_NO_PUBKEY = "9"
+_ERRSIG_ALGORITHM = {"4", "5"}
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What an accepted signature proves."""
+
+    primary_fingerprint: str  # upper-case hex of the primary key
+    signing_fingerprint: str  # the (sub)key that made the signature
+    created: datetime  # signature creation time, UTC aware
+    hash_algorithm: int  # OpenPGP hash algorithm id
+    signature_class: str  # "00" for binary
+
+
+# --------------------------------------------------------------------------- armor
+
+
+class _ArmorError(Exception):
+    """Armor could not be read; the message completes "<label>: ..."."""
+
+
+def _crc24(data: bytes) -> int:
+    crc = 0xB704CE
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    return crc & 0xFFFFFF
+
+
+def _decode_body(lines: list[str]) -> bytes:
+    """Decode the lines between BEGIN and END: optional headers, base64, optional CRC."""
+    index = 0
+    while index < len(lines) and ":" in lines[index]:  # "Key: value"; ':' is not base64
+        index += 1
+    body = [line for line in lines[index:] if line]
+    checksum = None
+    if body and body[-1].startswith("=") and len(body[-1]) == 5:
+        checksum = body.pop()
+    try:
+        packets = binascii.a2b_base64("".join(body).encode("ascii"), strict_mode=True)
+        expected = (
+            int.from_bytes(binascii.a2b_base64(checksum[1:], strict_mode=True), "big")
+            if checksum
+            else None
+        )
+    except (binascii.Error, UnicodeEncodeError, ValueError) as error:
+        raise _ArmorError("signature armor is damaged (invalid base64)") from error
+    if not packets:
+        raise _ArmorError("signature armor is truncated (no data between BEGIN and END)")
+    if expected is not None and expected != _crc24(packets):
+        raise _ArmorError("signature armor is damaged or truncated (checksum mismatch)")
+    return packets
+
+
+def _blocks(text: bytes) -> list[tuple[str, bytes]]:
+    """Split armored text into (kind, binary) blocks; anything outside a block is refused."""
+    try:
+        lines = [line.rstrip() for line in text.decode("ascii").splitlines()]
+    except UnicodeDecodeError as error:
+        raise _ArmorError("is not ASCII armor (binary or non-ASCII content)") from error
+    blocks: list[tuple[str, bytes]] = []
+    kind: str | None = None
+    start = 0
+    for number, line in enumerate(lines):
+        marker = _ARMOR_LINE.match(line)
+        if kind is None:
+            if marker and marker.group(1) == "BEGIN":
+                kind, start = marker.group(2), number + 1
+            elif line:
+                raise _ArmorError("has text outside the armored block")
+        elif marker:
+            if marker.group(1) != "END" or marker.group(2) != kind:
+                raise _ArmorError(f"armor is malformed (unexpected {line!r})")
+            blocks.append((kind, _decode_body(lines[start:number])))
+            kind = None
+    if kind is not None:
+        raise _ArmorError(f"armor is truncated (no -----END PGP {kind}----- line)")
+    return blocks
+
+
+def _packet_tags(packets: bytes) -> list[int]:
+    """Tags of the OpenPGP packets in ``packets`` (RFC 4880 4.2), refusing what we can't frame.
+
+    Counting packets ourselves, rather than trusting gpgv's NEWSIG lines alone, means a
+    second signature gpgv chooses to skip (unknown version, say) still counts as a second one.
+    """
+    tags: list[int] = []
+    offset = 0
+    while offset < len(packets):
+        header = packets[offset]
+        if not header & 0x80:
+            raise _ArmorError("contains data that is not an OpenPGP packet")
+        if header & 0x40:  # new format
+            tag, first = header & 0x3F, packets[offset + 1 : offset + 2]
+            if not first:
+                raise _ArmorError("signature is truncated")
+            if first[0] < 192:
+                size, offset = first[0], offset + 2
+            elif first[0] < 224:
+                rest = packets[offset + 2 : offset + 3] or b"\0"
+                size, offset = ((first[0] - 192) << 8) + rest[0] + 192, offset + 3
+            elif first[0] == 255:
+                size, offset = int.from_bytes(packets[offset + 2 : offset + 6], "big"), offset + 6
+            else:  # partial body lengths only frame streamed data, never a signature
+                raise _ArmorError("contains a streamed packet, not a detached signature")
+        else:  # old format
+            tag, length_type = (header >> 2) & 0x0F, header & 0x03
+            if length_type == 3:
+                raise _ArmorError("contains a packet of indeterminate length")
+            width = (1, 2, 4)[length_type]
+            size = int.from_bytes(packets[offset + 1 : offset + 1 + width], "big")
+            offset += 1 + width
+        if offset + size > len(packets):
+            raise _ArmorError("signature is truncated")
+        tags.append(tag)
+        offset += size
+    return tags
+
+
+def _signature_packets(label: str, signature: bytes) -> bytes:
+    """Rule 1 and 2: one armored block of exactly one signature packet, returned binary."""
+    head = signature.lstrip()[:64]
+    if not head:
+        raise SignatureError(f"{label}: signature file is empty")
+    if head.startswith(b"-----BEGIN PGP SIGNED MESSAGE-----"):
+        raise SignatureError(
+            f"{label}: is a cleartext-signed message (BEGIN PGP SIGNED MESSAGE); "
+            "a detached, armored, binary-mode signature is required"
+        )
+    if head.startswith(b"-----BEGIN PGP MESSAGE-----"):
+        raise SignatureError(
+            f"{label}: is an inline signed message (BEGIN PGP MESSAGE); "
+            "a detached, armored, binary-mode signature is required"
+        )
+    if not head.startswith(b"-----BEGIN PGP SIGNATURE-----"):
+        raise SignatureError(
+            f"{label}: is not an armored detached signature "
+            "(it must start with -----BEGIN PGP SIGNATURE-----)"
+        )
+    try:
+        blocks = _blocks(signature)
+        if len(blocks) != 1:
+            raise _ArmorError(
+                f"contains {len(blocks)} armored blocks; exactly one signature is required"
+            )
+        kind, packets = blocks[0]
+        tags = _packet_tags(packets)
+    except _ArmorError as error:
+        raise SignatureError(f"{label}: {error}") from None
+    if kind != "SIGNATURE" or any(tag != _SIGNATURE_PACKET for tag in tags):
+        raise SignatureError(f"{label}: contains OpenPGP data that is not a detached signature")
+    if len(tags) != 1:
+        raise SignatureError(f"{label}: contains {len(tags)} signatures; exactly one is required")
+    return packets
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class _KeyMaterial:
+    """What the key material says about one primary key or subkey, independent of the clock."""
+
+    fingerprint: str
+    primary_fingerprint: str
+    expires: datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class _Keyring:
+    binary: bytes  # concatenated transferable public keys, for gpgv --keyring
+    keys: dict[str, _KeyMaterial]  # by fingerprint of primary keys and subkeys
+
+
+def _environment() -> dict[str, str]:
+    """The caller's environment without anything that points GnuPG at the user's own home."""
+    return {k: v for k, v in os.environ.items() if k not in {"GNUPGHOME", "GPG_AGENT_INFO"}}
+
+
+def _timestamp(field: str) -> datetime | None:
+    """A GnuPG colon/status time field: seconds since the epoch, ISO 8601 basic, or empty."""
+    if not field or field == "0":
+        return None
+    if "T" in field:
+        return datetime.strptime(field, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(int(field), tz=UTC)
+
+
+@functools.lru_cache(maxsize=256)
+def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
+    """Binary keyring plus parsed expiry/revocation, cached: keys change once in a while,
+    verification happens for every entry (lru_cache is safe to call from several threads)."""
+    binary = bytearray()
+    for number, key in enumerate(keys, start=1):
+        if key.lstrip().startswith(b"-----BEGIN"):
+            try:
+                blocks = _blocks(key)
+            except _ArmorError as error:
+                raise TrustError(f"authorised key #{number} cannot be read: {error}") from None
+            for kind, packets in blocks:
+                if kind != "PUBLIC KEY BLOCK":
+                    raise TrustError(f"authorised key #{number} is a {kind}, not a public key")
+                binary += packets
+        else:  # gpgv reads only binary keyrings, so armor is removed above, binary kept as is
+            binary += key
+    if not binary:
+        return _Keyring(binary=b"", keys={})
+    with tempfile.TemporaryDirectory(prefix="directory247-keys-") as home:
+        listing = _run(
+            [
+                gpg_binary,
+                "--homedir",
+                home,
+                "--no-options",
+                "--batch",
+                "--with-colons",
+                "--show-keys",
+            ],
+            bytes(binary),
+            what="read the authorised keys",
+        )
+    if listing.returncode != 0:
+        raise TrustError(f"the authorised keys cannot be read by gpg: {_tail(listing.stderr)}")
+    material: dict[str, _KeyMaterial] = {}
+    primary = ""
+    record: list[str] = []
+    for line in listing.stdout.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if fields[0] in {"pub", "sub"}:
+            record = fields
+        elif fields[0] == "fpr" and record:
+            fingerprint = fields[9].upper()
+            if record[0] == "pub":
+                primary = fingerprint
+            material[fingerprint] = _KeyMaterial(
+                fingerprint=fingerprint,
+                primary_fingerprint=primary,
+                expires=_timestamp(record[6]),
+                revoked=record[1] == "r",
+            )
+            record = []
+    return _Keyring(binary=bytes(binary), keys=material)
+
+
+# --------------------------------------------------------------------------- gnupg
+
+
+def _tail(stderr: bytes) -> str:
+    """GnuPG's last human-readable complaint, for error messages."""
+    lines = [
+        line
+        for line in stderr.decode("utf-8", "replace").splitlines()
+        if line and not line.startswith(_STATUS_PREFIX)
+    ]
+    return lines[-1] if lines else "no message"
+
+
+def _run(
+    command: list[str], stdin: bytes, *, what: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run gpg or gpgv; unless ``env`` is given, without the user's GnuPG variables."""
+    try:
+        return subprocess.run(
+            command,
+            input=stdin,
+            capture_output=True,
+            env=_environment() if env is None else env,
+            check=False,
+            timeout=_TIMEOUT_SECONDS,
+        )
+    except FileNotFoundError:
+        raise SignatureError(
+            f"cannot {what}: {command[0]!r} was not found; install GnuPG 2.2 or later"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise SignatureError(f"cannot {what}: {command[0]} did not finish") from None
+
+
+def _status(stdout: bytes) -> list[list[str]]:
+    return [
+        line[len(_STATUS_PREFIX) :].split(" ")
+        for line in stdout.decode("utf-8", "replace").splitlines()
+        if line.startswith(_STATUS_PREFIX)
+    ]
+
+
+def _gpgv(gpgv_binary: str, keyring: bytes, packets: bytes, data: bytes) -> list[list[str]]:
+    """Status lines of gpgv checking ``packets`` over ``data`` against ``keyring`` only."""
+    # Own directory per call: no shared state between threads, no gpg-agent, and gpgv
+    # never sees a keyring other than the one written here (its default is GNUPGHOME's).
+    with tempfile.TemporaryDirectory(prefix="directory247-gpgv-") as workdir:
+        keyring_path = os.path.join(workdir, "keyring.gpg")
+        signature_path = os.path.join(workdir, "signature.sig")
+        with open(keyring_path, "wb") as file:
+            file.write(keyring)
+        with open(signature_path, "wb") as file:  # binary: exactly the packets we counted
+            file.write(packets)
+        result = _run(
+            [
+                gpgv_binary,
+                "--homedir",
+                workdir,
+                "--keyring",
+                keyring_path,
+                "--status-fd",
+                "1",
+                signature_path,
+                "-",
+            ],
+            data,
+            what="verify signatures",
+        )
+    return _status(result.stdout)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+def _hash_name(algorithm: int) -> str:
+    return _HASH_NAMES.get(algorithm, f"hash algorithm {algorithm}")
+
+
+def verify(
+    data: bytes,
+    signature: bytes,
+    *,
+    keys: Sequence[bytes],
+    allowed: Collection[str],
+    now: datetime,
+    label: str,
+    state: str | None = None,
+    gpg_binary: str = "gpg",
+    gpgv_binary: str = "gpgv",
+) -> Verified:
+    """Apply the acceptance policy; raise SignatureError naming ``label`` and the failed rule.
+
+    ``keys`` are the armored or binary public keys authorised for this State (the only ones
+    verification will see), ``allowed`` their authorised PRIMARY fingerprints, ``now`` an
+    aware datetime at which expiry and "not from the future" are judged. A key that cannot
+    be read raises ``TrustError``: the trusted base is broken, not the signature.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    whose = f"for {state}" if state else "to sign this file"
+    authorised = {fingerprint.replace(" ", "").upper() for fingerprint in allowed}
+    packets = _signature_packets(label, signature)
+    keyring = _keyring(tuple(bytes(key) for key in keys), gpg_binary)
+    status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+    seen = {fields[0]: fields[1:] for fields in status}
+    signatures = sum(1 for fields in status if fields[0] == "NEWSIG")
+    if signatures != 1:
+        # Rule 2 was checked on the packets; gpgv disagreeing means it skipped one.
+        raise SignatureError(
+            f"{label}: gpgv found {signatures} readable signatures; exactly one is required"
+        )
+
+    if "BADSIG" in seen:
+        raise SignatureError(
+            f"{label}: BAD signature: the signed file was changed after signing "
+            "(or the signature belongs to another file)"
+        )
+    if "ERRSIG" in seen:
+        # keyid pkalgo hashalgo class time rc [fingerprint]
+        fields = seen["ERRSIG"] + [""] * 7
+        created = _timestamp(fields[4])
+        if created is not None and created > now + FUTURE_TOLERANCE:
+            # gpgv refuses a key created after the real time with "Bad public key" (rc 6).
+            raise SignatureError(f"{label}: signature is dated in the future ({created:%c} UTC)")
+        if fields[5] == _ERRSIG_NO_PUBKEY:
+            raise SignatureError(
+                f"{label}: signed by unknown key {fields[6] or fields[0]}, "
+                f"which is not authorised {whose}"
+            )
+        if fields[5] in _ERRSIG_ALGORITHM and fields[2].isdigit():
+            raise SignatureError(
+                f"{label}: uses the weak hash {_hash_name(int(fields[2]))}; "
+                "SHA256, SHA384 or SHA512 is required"
+            )
+        raise SignatureError(f"{label}: signature cannot be checked (gpg error code {fields[5]})")
+    results = {"GOODSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG"} & seen.keys()
+    if len(results) != 1 or "VALIDSIG" not in seen or len(seen["VALIDSIG"]) < 10:
+        raise SignatureError(f"{label}: signature could not be verified by gpgv")
+
+    # VALIDSIG fpr date time expire version reserved pkalgo hashalgo class primary-fpr
+    fields = seen["VALIDSIG"]
+    signing, primary = fields[0].upper(), fields[9].upper()
+    created = _timestamp(fields[2])
+    hash_algorithm = int(fields[7])
+    signature_class = fields[8]
+    if created is None:
+        raise SignatureError(f"{label}: signature has no creation time")
+    if signature_class != "00":
+        kind = "text-mode" if signature_class == "01" else f"class {signature_class}"
+        raise SignatureError(
+            f"{label}: is a {kind} signature (class {signature_class}); a binary-mode "
+            "signature (class 00) is required, e.g. from `gpg --detach-sign --armor`"
+        )
+    if hash_algorithm not in STRONG_HASHES:
+        raise SignatureError(
+            f"{label}: uses the weak hash {_hash_name(hash_algorithm)}; "
+            "SHA256, SHA384 or SHA512 is required"
+        )
+    if primary not in authorised:
+        raise SignatureError(f"{label}: signed by {primary}, which is not authorised {whose}")
+
+    material = [keyring.keys.get(fingerprint) for fingerprint in (primary, signing)]
+    if {"REVKEYSIG", "KEYREVOKED"} & seen.keys() or any(m and m.revoked for m in material):
+        raise SignatureError(f"{label}: signed by {primary}, which has been revoked")
+    # gpgv judges expiry at the real time (EXPKEYSIG, KEYEXPIRED); the key material
+    # lets us judge it at `now` as well. Either one expired is enough to refuse.
+    expiries = [m.expires for m in material if m and m.expires is not None]
+    if "KEYEXPIRED" in seen and (moment := _timestamp(seen["KEYEXPIRED"][0])):
+        expiries.append(moment)
+    if {"EXPKEYSIG", "KEYEXPIRED"} & seen.keys() or any(when <= now for when in expiries):
+        when = f" on {min(expiries):%Y-%m-%d}" if expiries else ""
+        raise SignatureError(f"{label}: signed by {primary}, which expired{when}")
+    if created > now + FUTURE_TOLERANCE:
+        raise SignatureError(
+            f"{label}: signature is dated in the future ({created:%Y-%m-%d %H:%M:%S} UTC, "
+            f"now is {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    signature_expires = _timestamp(fields[3])
+    if {"EXPSIG", "SIGEXPIRED"} & seen.keys() or (signature_expires and signature_expires <= now):
+        raise SignatureError(f"{label}: signature has expired")
+    return Verified(
+        primary_fingerprint=primary,
+        signing_fingerprint=signing,
+        created=created,
+        hash_algorithm=hash_algorithm,
+        signature_class=signature_class,
+    )
+
+
+class GnuPG:
+    """One small interface over the real gpg/gpgv binaries.
+
+    Signing uses the user's own GnuPG home (or ``gnupghome``) and its agent, because that is
+    where the Party's secret key lives. Verification never does: see ``verify``.
+    """
+
+    def __init__(
+        self, gnupghome: str | None = None, gpg_binary: str = "gpg", gpgv_binary: str = "gpgv"
+    ) -> None:
+        self.gnupghome = gnupghome
+        self.gpg_binary = gpg_binary
+        self.gpgv_binary = gpgv_binary
+
+    def _gpg(
+        self, arguments: list[str], stdin: bytes, what: str
+    ) -> subprocess.CompletedProcess[bytes]:
+        home = ["--homedir", self.gnupghome] if self.gnupghome else []
+        command = [self.gpg_binary, *home, "--batch", *arguments]
+        return _run(command, stdin, what=what, env=dict(os.environ))
+
+    def sign(self, data: bytes, key: str | None = None) -> bytes:
+        """A detached, armored, binary-mode signature over ``data`` with SHA-512."""
+        # Explicit options override a gpg.conf that says textmode, clearsign or a weak digest.
+        arguments = ["--status-fd", "2", "--no-textmode", "--digest-algo", "SHA512"]
+        arguments += ["--armor", "--detach-sign", "--output", "-"]
+        if key:
+            arguments[:0] = ["--local-user", key]
+        result = self._gpg(arguments, data, "sign")
+        status = _status(result.stderr)
+        created = [fields for fields in status if fields[0] == "SIG_CREATED"]
+        where = self.gnupghome or "your GnuPG home"
+        if any(fields[0] == "INV_SGNR" for fields in status) or (
+            result.returncode != 0 and b"No secret key" in result.stderr
+        ):
+            which = f"for {key} " if key else ""
+            raise SignatureError(
+                f"cannot sign: no usable secret key {which}in {where}; import your State's "
+                "signing key (gpg --import) or name the key to sign with"
+            )
+        if result.returncode != 0 or len(created) != 1:
+            raise SignatureError(f"cannot sign: gpg failed: {_tail(result.stderr)}")
+        if not result.stdout.startswith(b"-----BEGIN PGP SIGNATURE-----"):
+            raise SignatureError("cannot sign: gpg did not produce an armored signature")
+        return result.stdout
+
+    def fingerprint_of_secret_keys(self) -> list[str]:
+        """Primary fingerprints of usable signing keys in the home, to choose a default key."""
+        result = self._gpg(["--with-colons", "--list-secret-keys"], b"", "list secret keys")
+        fingerprints: list[str] = []
+        record: list[str] = []
+        for line in result.stdout.decode("utf-8", "replace").splitlines():
+            fields = line.split(":")
+            if fields[0] in {"sec", "ssb"}:
+                record = fields
+            elif fields[0] == "fpr" and record:
+                # Field 12 upper-case "S": the key as a whole (some subkey) can sign.
+                if record[0] == "sec" and "S" in record[11] and record[1] not in {"e", "r", "d"}:
+                    fingerprints.append(fields[9].upper())
+                record = []
+        return fingerprints
+
+    def verify(
+        self,
+        data: bytes,
+        signature: bytes,
+        *,
+        keys: Sequence[bytes],
+        allowed: Collection[str],
+        now: datetime,
+        label: str,
+        state: str | None = None,
+    ) -> Verified:
+        """``verify`` with this instance's binaries; the home is never consulted."""
+        return verify(
+            data,
+            signature,
+            keys=keys,
+            allowed=allowed,
+            now=now,
+            label=label,
+            state=state,
+            gpg_binary=self.gpg_binary,
+            gpgv_binary=self.gpgv_binary,
+        )

@@ -1,0 +1,105 @@
+"""Validation of entries: strict load, schema, semantic rules, all problems collected.
+
+``validate_entry`` is pure (bytes in, result out). ``validate_files`` is the thin I/O layer
+that reads files, refusing anything that is not a regular file, and never stops at the
+first bad one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .loader import Document, coerce, load_entry
+from .problems import Problem, Severity, has_errors
+from .rules import Context, check_rules
+from .schema import check_schema, load_schema
+
+_FILE_NAME = re.compile(r"([a-z]{2})\.yaml")
+
+
+@dataclass
+class EntryResult:
+    """The outcome for one entry file."""
+
+    source: str
+    data: bytes
+    document: Document | None
+    entry: dict[str, Any] | None  # the coerced tree, when it could be loaded
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None and not has_errors(self.problems)
+
+
+def file_code(name: str) -> str | None:
+    match = _FILE_NAME.fullmatch(name)
+    return match.group(1).upper() if match else None
+
+
+def validate_entry(data: bytes, source: str, *, today: dt.date, strict: bool = False) -> EntryResult:
+    """Load and check one entry; ``source`` is the path shown in problems."""
+    loaded = load_entry(data, source)
+    problems = list(loaded.problems)
+    name = Path(source).name
+    code = file_code(name)
+    if code is None:
+        problems.append(Problem(source, 1, 1, Severity.ERROR, "(file)",
+                                f"file name '{name}' must be the State's ISO 3166-1 alpha-2 code "
+                                "in lower case with .yaml (e.g. no.yaml)"))
+    doc = loaded.document
+    if doc is None:
+        return EntryResult(source, data, None, None, sorted(problems))
+    entry = coerce(doc, load_schema())
+    problems.extend(check_schema(doc, entry))
+    problems.extend(check_rules(Context(doc, entry, code, today, strict)))
+    return EntryResult(source, data, doc, entry, sorted(set(problems)))
+
+
+def entry_files(directory: Path) -> list[Path]:
+    """The entry files of a directory folder, sorted; other files are left to the caller."""
+    return sorted(p for p in directory.iterdir() if p.name.endswith(".yaml"))
+
+
+def read_entry_file(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
+    """Read a file as an entry, refusing symlinks, devices and oversized files."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(file)", "file does not exist")
+    except OSError as exc:
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(file)", f"cannot read: {exc.strerror}")
+    if stat.S_ISLNK(info.st_mode):
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(file)",
+                             "is a symbolic link; entries must be regular files")
+    if not stat.S_ISREG(info.st_mode):
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(file)", "is not a regular file")
+    from .loader import MAX_BYTES
+
+    if info.st_size > MAX_BYTES:
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(entry)",
+                             f"file is {info.st_size} bytes; an entry may be at most {MAX_BYTES} bytes")
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_BYTES + 1), None
+    except OSError as exc:
+        return None, Problem(shown, 1, 1, Severity.ERROR, "(file)", f"cannot read: {exc.strerror}")
+
+
+def validate_files(paths: Sequence[Path], *, today: dt.date, strict: bool = False,
+                   shown: Iterable[str] | None = None) -> list[EntryResult]:
+    names = list(shown) if shown is not None else [str(p) for p in paths]
+    results = []
+    for path, name in zip(paths, names, strict=True):
+        data, problem = read_entry_file(path, name)
+        if problem is not None or data is None:
+            results.append(EntryResult(name, b"", None, None, [problem] if problem else []))
+            continue
+        results.append(validate_entry(data, name, today=today, strict=strict))
+    return results
