@@ -158,7 +158,7 @@ def load_entry(data: bytes, source: str) -> LoadResult:
         return LoadResult(None, problems)
 
     _check_invisible(text, doc, report)
-    return LoadResult(doc if not problems else doc, problems)
+    return LoadResult(doc, problems)
 
 
 def _build(text: str, doc: Document, report: Any) -> None:

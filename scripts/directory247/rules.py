@@ -9,6 +9,8 @@ reporting the same mistake twice. Rules never read files or the clock; ``today``
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,10 +92,10 @@ def rule_country(ctx: Context) -> Iterator[Problem]:
         yield ctx.problem(("code",), f"'{code}' is not an ISO 3166-1 alpha-2 country code")
         return
     name = _str(ctx.entry.get("name"))
-    if name is None:
+    if not name:
         return
-    accepted = {getattr(country, attr, None) for attr in ("name", "common_name", "official_name")}
-    accepted.discard(None)
+    accepted: set[str] = {n for attr in ("name", "common_name", "official_name")
+                          if isinstance(n := getattr(country, attr, None), str)}
     if name not in accepted:
         yield ctx.problem(("name",), f"'{name}' is not the ISO 3166-1 name of {code}; "
                                      f"use {' or '.join(repr(n) for n in sorted(accepted))}")
@@ -142,7 +144,7 @@ def rule_dates(ctx: Context) -> Iterator[Problem]:
     treaty = _dict(ctx.entry.get("treaty"))
     order = [(k, parse_date(_str(treaty.get(k)) or "")) for k in ("signature", "ratification", "entry_into_force")]
     known = [(k, d) for k, d in order if d is not None]
-    for (k1, d1), (k2, d2) in zip(known, known[1:], strict=False):
+    for (k1, d1), (k2, d2) in itertools.pairwise(known):
         if d1 is not None and d2 is not None and d2 < d1 and not (k1 == "signature" and k2 == "ratification"):
             yield ctx.problem(("treaty", k2), f"{k2} {d2} is before {k1} {d1}")
 
@@ -211,9 +213,12 @@ def _phone_paths(entry: dict[str, Any]) -> Iterator[tuple[FieldPath, Any]]:
             yield ("related_authorities", name, "phones", j, "number"), _dict(phone).get("number")
 
 
+_E164_FORM = re.compile(r"\+[1-9][0-9]{3,14}")
+
+
 def rule_phones(ctx: Context) -> Iterator[Problem]:
     for path, number in _phone_paths(ctx.entry):
-        if not isinstance(number, str) or not number.startswith("+"):
+        if not isinstance(number, str) or not _E164_FORM.fullmatch(number):
             continue  # the schema reports the form
         message = check_phone(number)
         if message:
@@ -227,7 +232,7 @@ def check_phone(number: str) -> str | None:
     except phonenumbers.NumberParseException as exc:
         return f"'{number}' is not a phone number: {exc}"
     if not phonenumbers.is_valid_number(parsed):
-        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+        region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
         return f"'{number}' is not a valid number for region {region} (country code +{parsed.country_code})"
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if e164 != number:
@@ -246,7 +251,7 @@ def _email_paths(entry: dict[str, Any]) -> Iterator[tuple[FieldPath, Any]]:
 
 
 def rule_emails(ctx: Context) -> Iterator[Problem]:
-    demo = ctx.entry.get("demo") is True
+    demo_flag = ctx.entry.get("demo", False)
     for path, email in _email_paths(ctx.entry):
         if not isinstance(email, str) or len(email) < 3:
             continue
@@ -254,6 +259,9 @@ def rule_emails(ctx: Context) -> Iterator[Problem]:
         if message:
             yield ctx.problem(path, message)
             continue
+        if not isinstance(demo_flag, bool):
+            continue  # the schema reports the flag; do not guess which rule applies
+        demo = demo_flag
         domain = email.rpartition("@")[2].lower()
         example = domain == "example" or domain.endswith(".example")
         if demo and not example:

@@ -47,8 +47,9 @@ def check_schema(doc: Document, value: dict[str, Any]) -> list[Problem]:
 def _to_problems(doc: Document, error: ValidationError) -> list[Problem]:
     path: FieldPath = tuple(error.absolute_path)
     validator = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         out = []
         for key in sorted(k for k in error.instance if k not in allowed):
             line, col = doc.key_position((*path, key))
@@ -66,8 +67,9 @@ def _problem(doc: Document, line: int, col: int, path: FieldPath, message: str) 
 
 def _message(error: ValidationError) -> str:
     validator = error.validator
-    value = error.validator_value
+    value: Any = error.validator_value
     instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required field '{missing}'"
@@ -79,7 +81,7 @@ def _message(error: ValidationError) -> str:
     if validator == "const":
         return f"must be {json.dumps(value)}, got {_describe(instance)}"
     if validator == "pattern":
-        description = error.schema.get("description") or ""
+        description = schema.get("description") or ""
         hint = f" ({description})" if description else ""
         return f"{_describe(instance)} is not in the expected form{hint}"
     if validator == "minLength" and value == 1:
