@@ -290,3 +290,61 @@ class Entry:
         if self.notes is not None:
             out["notes"] = self.notes
         return out
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signed an accepted entry: the primary key fingerprint and the signature time."""
+
+    fingerprint: str
+    created: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "created": _timestamp(self.created)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Signer:
+        return cls(fingerprint=d["fingerprint"], created=parse_timestamp(d["created"]))
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published version of the whole directory."""
+
+    version: str  # e.g. "2026.11.2"
+    serial: int  # release counter, +1 on every release
+    released: dt.datetime
+    expires: dt.datetime
+    entries: tuple[Entry, ...]  # sorted by code
+    signers: tuple[tuple[str, Signer], ...] = ()  # (code, signer), sorted by code
+    release_key: str | None = None
+
+    def __post_init__(self) -> None:
+        codes = [e.code for e in self.entries]
+        if codes != sorted(set(codes)):
+            raise ValueError("release entries must be unique and sorted by code")
+        if self.expires <= self.released:
+            raise ValueError("a release must expire after it is released")
+
+    @property
+    def demo(self) -> bool:
+        return any(e.demo for e in self.entries)
+
+    def signer(self, code: str) -> Signer | None:
+        return dict(self.signers).get(code)
+
+    def entry(self, code: str) -> Entry | None:
+        return next((e for e in self.entries if e.code == code), None)
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """RFC 3339 UTC with seconds, the one time format of every export."""
+    return _timestamp(moment)
