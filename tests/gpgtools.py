@@ -40,14 +40,10 @@ def make_home(tmp_path: Path) -> Path:
 
 def _stop_agents() -> None:
     for home in _HOMES:
-        subprocess.run(
-            ["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False
-        )
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
 
 
-def run_gpg(
-    home: Path, *args: str, data: bytes = b"", faked_time: datetime | None = None
-) -> bytes:
+def run_gpg(home: Path, *args: str, data: bytes = b"", faked_time: datetime | None = None) -> bytes:
     """Run ``gpg --homedir HOME --batch ARGS``; return stdout, raise with stderr on failure."""
     command = ["gpg", "--homedir", str(home), "--batch", "--no-tty"]
     if faked_time is not None:
@@ -60,32 +56,38 @@ def run_gpg(
 
 def _created(home: Path, *args: str, faked_time: datetime | None) -> str:
     output = run_gpg(
-        home, "--status-fd", "1", "--pinentry-mode", "loopback", "--passphrase", "", *args,
+        home,
+        "--status-fd",
+        "1",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        *args,
         faked_time=faked_time,
-    )  # fmt: skip
+    )
     for line in output.decode().splitlines():
         if line.startswith("[GNUPG:] KEY_CREATED "):
             return line.split()[3]
     raise RuntimeError(f"gpg created no key: {output.decode()}")
 
 
-def generate_key(
-    home: Path, uid: str, expire: str | None = None, faked_time: datetime | None = None
-) -> str:
+def generate_key(home: Path, uid: str, expire: str | None = None, faked_time: datetime | None = None) -> str:
     """Generate an ed25519 signing-only primary key; return its fingerprint."""
     return _created(
-        home, "--quick-generate-key", uid, "ed25519", "sign", expire or "never",
+        home,
+        "--quick-generate-key",
+        uid,
+        "ed25519",
+        "sign",
+        expire or "never",
         faked_time=faked_time,
-    )  # fmt: skip
-
-
-def add_signing_subkey(
-    home: Path, fpr: str, expire: str | None = None, faked_time: datetime | None = None
-) -> str:
-    """Add an ed25519 signing subkey to ``fpr``; return the subkey's fingerprint."""
-    return _created(
-        home, "--quick-add-key", fpr, "ed25519", "sign", expire or "never", faked_time=faked_time
     )
+
+
+def add_signing_subkey(home: Path, fpr: str, expire: str | None = None, faked_time: datetime | None = None) -> str:
+    """Add an ed25519 signing subkey to ``fpr``; return the subkey's fingerprint."""
+    return _created(home, "--quick-add-key", fpr, "ed25519", "sign", expire or "never", faked_time=faked_time)
 
 
 def export_public(home: Path, fpr: str) -> bytes:
@@ -111,6 +113,14 @@ def sign(
     """An armored detached signature over ``data`` by ``fpr`` (binary mode unless textmode)."""
     mode = "--textmode" if textmode else "--no-textmode"
     return run_gpg(
-        home, "--local-user", fpr, "--digest-algo", digest, mode, "--armor", "--detach-sign",
-        data=data, faked_time=faked_time,
-    )  # fmt: skip
+        home,
+        "--local-user",
+        fpr,
+        "--digest-algo",
+        digest,
+        mode,
+        "--armor",
+        "--detach-sign",
+        data=data,
+        faked_time=faked_time,
+    )

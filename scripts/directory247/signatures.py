@@ -25,9 +25,10 @@ them from the trusted base and passes exactly those), the serial rule, and file 
 
 Unsafe, and therefore never done here: verifying against the user's own keyring or
 ``GNUPGHOME`` (a key the user happens to hold proves nothing; each check gets a throwaway
-keyring with only the keys passed in); trusting python-gnupg's ``valid`` (true for
-signatures by expired keys); accepting text-mode signatures (they verify over data whose
-line endings were changed, so the signed bytes are not the bytes published).
+keyring with only the keys passed in); trusting python-gnupg's ``valid`` (it reflects the
+last signature in the file only, and knows nothing of class, hash or authorisation);
+accepting text-mode signatures (they still verify after the line endings of the data were
+changed, so the bytes signed are not the bytes published).
 """
 
 from __future__ import annotations
@@ -64,13 +65,13 @@ _HASH_NAMES: dict[int, str] = {
 }  # fmt: skip
 
 _SIGNATURE_PACKET = 2
+_NOT_DETACHED = "contains OpenPGP data that is not a detached signature"
 _TIMEOUT_SECONDS = 60
 _ARMOR_LINE = re.compile(r"^-----(BEGIN|END) PGP ([A-Z0-9 ,/]+)-----$")
 _STATUS_PREFIX = "[GNUPG:] "
-# ERRSIG return codes (gpg doc/DETAILS): 9 = no public key, 4 = unsupported algorithm,
-# 5 = rejected algorithm (e.g. MD5).
+# ERRSIG return code (gpg doc/DETAILS) for "no public key"; 4/5 (unsupported or rejected
+# algorithm, e.g. MD5) and 6 (key newer than the clock) are told apart by their fields.
 _ERRSIG_NO_PUBKEY = "9"
-_ERRSIG_ALGORITHM = {"4", "5"}
 
 
 @dataclass(frozen=True)
@@ -113,26 +114,24 @@ def _decode_body(lines: list[str]) -> bytes:
         checksum = body.pop()
     try:
         packets = binascii.a2b_base64("".join(body).encode("ascii"), strict_mode=True)
-        expected = (
-            int.from_bytes(binascii.a2b_base64(checksum[1:], strict_mode=True), "big")
-            if checksum
-            else None
-        )
+        expected = int.from_bytes(binascii.a2b_base64(checksum[1:], strict_mode=True), "big") if checksum else None
     except (binascii.Error, UnicodeEncodeError, ValueError) as error:
-        raise _ArmorError("signature armor is damaged (invalid base64)") from error
+        raise _ArmorError("armor is damaged (invalid base64)") from error
     if not packets:
-        raise _ArmorError("signature armor is truncated (no data between BEGIN and END)")
+        raise _ArmorError("armor is truncated (no data between BEGIN and END)")
     if expected is not None and expected != _crc24(packets):
-        raise _ArmorError("signature armor is damaged or truncated (checksum mismatch)")
+        raise _ArmorError("armor is damaged or truncated (checksum mismatch)")
     return packets
 
 
 def _blocks(text: bytes) -> list[tuple[str, bytes]]:
     """Split armored text into (kind, binary) blocks; anything outside a block is refused."""
     try:
-        lines = [line.rstrip() for line in text.decode("ascii").splitlines()]
+        # UTF-8, not ASCII: armor header values (Comment: ...) may be UTF-8; the base64 body is
+        # checked on its own.
+        lines = [line.rstrip() for line in text.decode("utf-8").splitlines()]
     except UnicodeDecodeError as error:
-        raise _ArmorError("is not ASCII armor (binary or non-ASCII content)") from error
+        raise _ArmorError("is not text armor (binary content)") from error
     blocks: list[tuple[str, bytes]] = []
     kind: str | None = None
     start = 0
@@ -177,11 +176,11 @@ def _packet_tags(packets: bytes) -> list[int]:
             elif first[0] == 255:
                 size, offset = int.from_bytes(packets[offset + 2 : offset + 6], "big"), offset + 6
             else:  # partial body lengths only frame streamed data, never a signature
-                raise _ArmorError("contains a streamed packet, not a detached signature")
+                raise _ArmorError(_NOT_DETACHED)
         else:  # old format
             tag, length_type = (header >> 2) & 0x0F, header & 0x03
-            if length_type == 3:
-                raise _ArmorError("contains a packet of indeterminate length")
+            if length_type == 3:  # indeterminate length: streamed data, never a signature
+                raise _ArmorError(_NOT_DETACHED)
             width = (1, 2, 4)[length_type]
             size = int.from_bytes(packets[offset + 1 : offset + 1 + width], "big")
             offset += 1 + width
@@ -209,21 +208,18 @@ def _signature_packets(label: str, signature: bytes) -> bytes:
         )
     if not head.startswith(b"-----BEGIN PGP SIGNATURE-----"):
         raise SignatureError(
-            f"{label}: is not an armored detached signature "
-            "(it must start with -----BEGIN PGP SIGNATURE-----)"
+            f"{label}: is not an armored detached signature (it must start with -----BEGIN PGP SIGNATURE-----)"
         )
     try:
         blocks = _blocks(signature)
         if len(blocks) != 1:
-            raise _ArmorError(
-                f"contains {len(blocks)} armored blocks; exactly one signature is required"
-            )
+            raise _ArmorError(f"contains {len(blocks)} armored blocks; exactly one signature is required")
         kind, packets = blocks[0]
         tags = _packet_tags(packets)
     except _ArmorError as error:
         raise SignatureError(f"{label}: {error}") from None
     if kind != "SIGNATURE" or any(tag != _SIGNATURE_PACKET for tag in tags):
-        raise SignatureError(f"{label}: contains OpenPGP data that is not a detached signature")
+        raise SignatureError(f"{label}: {_NOT_DETACHED}")
     if len(tags) != 1:
         raise SignatureError(f"{label}: contains {len(tags)} signatures; exactly one is required")
     return packets
@@ -304,7 +300,7 @@ def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
         fields = line.split(":")
         if fields[0] in {"pub", "sub"}:
             record = fields
-        elif fields[0] == "fpr" and record:
+        elif fields[0] == "fpr" and record and len(fields) > 9 and len(record) > 6:
             fingerprint = fields[9].upper()
             if record[0] == "pub":
                 primary = fingerprint
@@ -324,9 +320,7 @@ def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
 def _tail(stderr: bytes) -> str:
     """GnuPG's last human-readable complaint, for error messages."""
     lines = [
-        line
-        for line in stderr.decode("utf-8", "replace").splitlines()
-        if line and not line.startswith(_STATUS_PREFIX)
+        line for line in stderr.decode("utf-8", "replace").splitlines() if line and not line.startswith(_STATUS_PREFIX)
     ]
     return lines[-1] if lines else "no message"
 
@@ -345,9 +339,7 @@ def _run(
             timeout=_TIMEOUT_SECONDS,
         )
     except FileNotFoundError:
-        raise SignatureError(
-            f"cannot {what}: {command[0]!r} was not found; install GnuPG 2.2 or later"
-        ) from None
+        raise SignatureError(f"cannot {what}: {command[0]!r} was not found; install GnuPG 2.2 or later") from None
     except subprocess.TimeoutExpired:
         raise SignatureError(f"cannot {what}: {command[0]} did not finish") from None
 
@@ -396,6 +388,14 @@ def _hash_name(algorithm: int) -> str:
     return _HASH_NAMES.get(algorithm, f"hash algorithm {algorithm}")
 
 
+def _future(label: str, created: datetime, now: datetime) -> SignatureError:
+    # gpgv itself accepts a signature from the future if the key is older than the real time.
+    return SignatureError(
+        f"{label}: signature is dated in the future ({created:%Y-%m-%d %H:%M:%S} UTC, "
+        f"now is {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+    )
+
+
 def verify(
     data: bytes,
     signature: bytes,
@@ -426,9 +426,7 @@ def verify(
     signatures = sum(1 for fields in status if fields[0] == "NEWSIG")
     if signatures != 1:
         # Rule 2 was checked on the packets; gpgv disagreeing means it skipped one.
-        raise SignatureError(
-            f"{label}: gpgv found {signatures} readable signatures; exactly one is required"
-        )
+        raise SignatureError(f"{label}: gpgv found {signatures} readable signatures; exactly one is required")
 
     if "BADSIG" in seen:
         raise SignatureError(
@@ -441,16 +439,14 @@ def verify(
         created = _timestamp(fields[4])
         if created is not None and created > now + FUTURE_TOLERANCE:
             # gpgv refuses a key created after the real time with "Bad public key" (rc 6).
-            raise SignatureError(f"{label}: signature is dated in the future ({created:%c} UTC)")
+            raise _future(label, created, now)
         if fields[5] == _ERRSIG_NO_PUBKEY:
             raise SignatureError(
-                f"{label}: signed by unknown key {fields[6] or fields[0]}, "
-                f"which is not authorised {whose}"
+                f"{label}: signed by unknown key {fields[6] or fields[0]}, which is not authorised {whose}"
             )
-        if fields[5] in _ERRSIG_ALGORITHM and fields[2].isdigit():
+        if fields[2].isdigit() and int(fields[2]) not in STRONG_HASHES:
             raise SignatureError(
-                f"{label}: uses the weak hash {_hash_name(int(fields[2]))}; "
-                "SHA256, SHA384 or SHA512 is required"
+                f"{label}: uses the weak hash {_hash_name(int(fields[2]))}; SHA256, SHA384 or SHA512 is required"
             )
         raise SignatureError(f"{label}: signature cannot be checked (gpg error code {fields[5]})")
     results = {"GOODSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG"} & seen.keys()
@@ -466,15 +462,14 @@ def verify(
     if created is None:
         raise SignatureError(f"{label}: signature has no creation time")
     if signature_class != "00":
-        kind = "text-mode" if signature_class == "01" else f"class {signature_class}"
+        kind = "a text-mode signature" if signature_class == "01" else "a signature"
         raise SignatureError(
-            f"{label}: is a {kind} signature (class {signature_class}); a binary-mode "
+            f"{label}: is {kind} (class {signature_class}); a binary-mode "
             "signature (class 00) is required, e.g. from `gpg --detach-sign --armor`"
         )
     if hash_algorithm not in STRONG_HASHES:
         raise SignatureError(
-            f"{label}: uses the weak hash {_hash_name(hash_algorithm)}; "
-            "SHA256, SHA384 or SHA512 is required"
+            f"{label}: uses the weak hash {_hash_name(hash_algorithm)}; SHA256, SHA384 or SHA512 is required"
         )
     if primary not in authorised:
         raise SignatureError(f"{label}: signed by {primary}, which is not authorised {whose}")
@@ -491,10 +486,7 @@ def verify(
         when = f" on {min(expiries):%Y-%m-%d}" if expiries else ""
         raise SignatureError(f"{label}: signed by {primary}, which expired{when}")
     if created > now + FUTURE_TOLERANCE:
-        raise SignatureError(
-            f"{label}: signature is dated in the future ({created:%Y-%m-%d %H:%M:%S} UTC, "
-            f"now is {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
-        )
+        raise _future(label, created, now)
     signature_expires = _timestamp(fields[3])
     if {"EXPSIG", "SIGEXPIRED"} & seen.keys() or (signature_expires and signature_expires <= now):
         raise SignatureError(f"{label}: signature has expired")
@@ -514,16 +506,12 @@ class GnuPG:
     where the Party's secret key lives. Verification never does: see ``verify``.
     """
 
-    def __init__(
-        self, gnupghome: str | None = None, gpg_binary: str = "gpg", gpgv_binary: str = "gpgv"
-    ) -> None:
+    def __init__(self, gnupghome: str | None = None, gpg_binary: str = "gpg", gpgv_binary: str = "gpgv") -> None:
         self.gnupghome = gnupghome
         self.gpg_binary = gpg_binary
         self.gpgv_binary = gpgv_binary
 
-    def _gpg(
-        self, arguments: list[str], stdin: bytes, what: str
-    ) -> subprocess.CompletedProcess[bytes]:
+    def _gpg(self, arguments: list[str], stdin: bytes, what: str) -> subprocess.CompletedProcess[bytes]:
         home = ["--homedir", self.gnupghome] if self.gnupghome else []
         command = [self.gpg_binary, *home, "--batch", *arguments]
         return _run(command, stdin, what=what, env=dict(os.environ))
@@ -547,8 +535,12 @@ class GnuPG:
                 f"cannot sign: no usable secret key {which}in {where}; import your State's "
                 "signing key (gpg --import) or name the key to sign with"
             )
-        if result.returncode != 0 or len(created) != 1:
+        if result.returncode != 0 or not created:
             raise SignatureError(f"cannot sign: gpg failed: {_tail(result.stderr)}")
+        if len(created) > 1:  # e.g. several local-user lines in gpg.conf
+            raise SignatureError(f"cannot sign: gpg made {len(created)} signatures; name the one key to sign with")
+        if created[0][1:2] != ["D"] or created[0][4:5] != ["00"]:  # SIG_CREATED type . . class
+            raise SignatureError("cannot sign: gpg did not make a detached binary-mode signature")
         if not result.stdout.startswith(b"-----BEGIN PGP SIGNATURE-----"):
             raise SignatureError("cannot sign: gpg did not produce an armored signature")
         return result.stdout
@@ -562,7 +554,7 @@ class GnuPG:
             fields = line.split(":")
             if fields[0] in {"sec", "ssb"}:
                 record = fields
-            elif fields[0] == "fpr" and record:
+            elif fields[0] == "fpr" and record and len(fields) > 9 and len(record) > 11:
                 # Field 12 upper-case "S": the key as a whole (some subkey) can sign.
                 if record[0] == "sec" and "S" in record[11] and record[1] not in {"e", "r", "d"}:
                     fingerprints.append(fields[9].upper())
