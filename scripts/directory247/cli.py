@@ -16,6 +16,8 @@ from .errors import DirectoryError
 VERBS = {
     "new": "scaffold an entry for a State",
     "validate": "strict load + schema + semantic checks, every problem at once",
+    "sign": "sign an entry with your State's key, then verify it",
+    "check": "the PR gate: validation + signatures + rules against the trusted base",
 }
 
 USAGE = "usage: directory247 [--version] VERB [ARGS...]\n\nverbs:\n" + "".join(

@@ -1,0 +1,144 @@
+"""Key authorisations: who may sign for which State, and which key signs releases.
+
+Layout in the repository (read from a ``Snapshot``, normally the trusted base)::
+
+    keys/root.asc                     the Secretariat's root public key
+    keys/authorisations.yaml          which fingerprints sign for which State (+ release keys)
+    keys/authorisations.yaml.asc      detached signature of that file by the root key
+    keys/pubkeys/<FINGERPRINT>.asc    each authorised public key
+
+``load_trust`` accepts the authorisations only when the root key signed them under the full
+signature policy; it never looks at a key that the authorisations do not name. What it does
+not do: decide whether a *change* to keys is acceptable (``check`` compares base and change).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .errors import TrustError
+from .loader import coerce, load_entry
+from .paths import schema_dir
+from .repository import Snapshot
+from .signatures import verify
+
+ROOT_KEY = "keys/root.asc"
+AUTHORISATIONS = "keys/authorisations.yaml"
+AUTHORISATIONS_SIGNATURE = AUTHORISATIONS + ".asc"
+PUBKEYS = "keys/pubkeys"
+
+
+def pubkey_path(fingerprint: str) -> str:
+    return f"{PUBKEYS}/{fingerprint}.asc"
+
+
+@dataclass(frozen=True)
+class Removal:
+    code: str
+    date: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Authorisations:
+    """The parsed, root-verified authorisations file."""
+
+    serial: int
+    network: str  # "production" | "demo"
+    root: str
+    release_keys: tuple[str, ...]
+    states: dict[str, tuple[str, ...]]
+    removals: tuple[Removal, ...]
+
+    @property
+    def demo(self) -> bool:
+        return self.network == "demo"
+
+    def signers_for(self, code: str) -> tuple[str, ...]:
+        return self.states.get(code, ())
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Authorisations plus the key material they name, from one snapshot."""
+
+    authorisations: Authorisations
+    root_key: bytes
+    keys: dict[str, bytes]  # fingerprint -> armored public key
+    source: str  # label of the snapshot, for messages
+    #: the bytes the trust was built from, so a cache can key on them
+    digest_material: bytes
+
+    def keys_for(self, code: str) -> list[bytes]:
+        return [self.keys[f] for f in self.authorisations.signers_for(code) if f in self.keys]
+
+    def release_key_material(self) -> list[bytes]:
+        return [self.keys[f] for f in self.authorisations.release_keys if f in self.keys]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = json.loads((schema_dir() / "authorisations.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def parse_authorisations(data: bytes, label: str = AUTHORISATIONS) -> Authorisations:
+    """Strictly parse the authorisations file (same YAML rules as entries)."""
+    loaded = load_entry(data, label)
+    if loaded.problems or loaded.document is None:
+        first = loaded.problems[0] if loaded.problems else None
+        where = f"{first.line}:{first.col}: {first.message}" if first else "cannot be read"
+        raise TrustError(f"{label}:{where}")
+    schema: dict[str, Any] = _validator().schema  # type: ignore[assignment]
+    tree = coerce(loaded.document, schema)
+    errors = sorted(_validator().iter_errors(tree), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        line, col = loaded.document.position(tuple(error.absolute_path))
+        field = ".".join(str(p) for p in error.absolute_path) or "(file)"
+        raise TrustError(f"{label}:{line}:{col}: {field}: {error.message}")
+    return Authorisations(
+        serial=tree["serial"], network=tree["network"], root=tree["root"],
+        release_keys=tuple(tree["release_keys"]),
+        states={code: tuple(fprs) for code, fprs in sorted(tree["states"].items())},
+        removals=tuple(Removal(r["code"], r["date"], r["reason"]) for r in tree.get("removals", ())),
+    )
+
+
+def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | None = None,
+               root_key: bytes | None = None) -> Trust:
+    """Read and verify the authorisations of ``snapshot``.
+
+    The root key is ``root_key`` when given (the trusted base's, when checking a change to
+    keys), else the snapshot's own ``keys/root.asc``; ``root_fingerprint`` pins it further.
+    """
+    where = snapshot.label
+    root = root_key if root_key is not None else snapshot.read(ROOT_KEY)
+    if root is None:
+        raise TrustError(f"{ROOT_KEY} is missing in {where}; the Secretariat's root key is needed")
+    data = snapshot.read(AUTHORISATIONS)
+    signature = snapshot.read(AUTHORISATIONS_SIGNATURE)
+    if data is None:
+        raise TrustError(f"{AUTHORISATIONS} is missing in {where}")
+    if signature is None:
+        raise TrustError(f"{AUTHORISATIONS_SIGNATURE} is missing in {where}; "
+                         "the authorisations must be signed by the root key")
+    authorisations = parse_authorisations(data)
+    pinned = root_fingerprint or authorisations.root
+    verify(data, signature, keys=[root], allowed={pinned}, now=now, label=AUTHORISATIONS_SIGNATURE)
+    keys: dict[str, bytes] = {}
+    wanted = {f for fprs in authorisations.states.values() for f in fprs} | set(authorisations.release_keys)
+    for fingerprint in sorted(wanted):
+        material = snapshot.read(pubkey_path(fingerprint))
+        if material is None:
+            raise TrustError(f"{pubkey_path(fingerprint)} is missing in {where}; "
+                             "every authorised fingerprint needs its public key")
+        keys[fingerprint] = material
+    digest = b"\0".join([root, data, signature, *(keys[f] for f in sorted(keys))])
+    return Trust(authorisations, root, keys, where, digest)
