@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, TODAY
 from directory247.model import Entry
 from directory247.validation import validate_files
-
-from conftest import ROOT, TODAY
 
 FILES = sorted((ROOT / "directory").glob("*.yaml"))
 

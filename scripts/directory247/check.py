@@ -167,9 +167,8 @@ def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[
         verified = verify(result.data, signature, keys=trust.keys_for(code), allowed=set(authorised),
                           now=now, label=signature_path, state=code)
     except SignatureError as exc:
-        message = str(exc)
-        prefix = signature_path + ": "
-        found.append(_problem(signature_path, "(signature)", message.removeprefix(prefix)))
+        message = _name_other_state(str(exc).removeprefix(signature_path + ": "), trust, code)
+        found.append(_problem(signature_path, "(signature)", message))
         return found, None
     entry_tree = result.entry
     if entry_tree is not None and result.document is not None:
@@ -194,6 +193,23 @@ def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[
         return found, None
     signer = Signer(fingerprint=verified.primary_fingerprint, created=verified.created)
     return found, AcceptedEntry(code, Entry.from_dict(entry_tree), result.data, signature, signer)
+
+
+_UNKNOWN_KEY = re.compile(r"signed by unknown key ([0-9A-F]{16,40}), which is not authorised for ([A-Z]{2})")
+
+
+def _name_other_state(message: str, trust: Trust, code: str) -> str:
+    """A key unknown to this State's keyring may be another State's: say so, it is the likelier mistake."""
+    match = _UNKNOWN_KEY.fullmatch(message)
+    if not match:
+        return message
+    key_id = match.group(1)
+    owners = sorted(other for other, fprs in trust.authorisations.states.items()
+                    if any(f.endswith(key_id) for f in fprs))
+    if not owners:
+        return message
+    fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
+    return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"
 
 
 def _check_key_change(change: Snapshot, base_trust: Trust, now: dt.datetime,

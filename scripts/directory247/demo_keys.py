@@ -24,7 +24,7 @@ from .entry_yaml import dump
 from .paths import project_root
 from .publish import write_atomic
 
-SECRET_DIR = "demo-keys"
+DEMO_KEYS_DIR = "demo-keys"
 EXPIRY = "2031-12-31"
 
 
@@ -54,7 +54,7 @@ def _stop_agent(home: Path) -> None:
 
 def generate(root: Path) -> None:
     states = [row["iso2"] for row in csv.DictReader((root / "data" / "ets185_states.csv").open(encoding="utf-8"))]
-    secret = root / SECRET_DIR
+    secret = root / DEMO_KEYS_DIR
     secret.mkdir(exist_ok=True)
     with _home() as tmp:
         home = Path(tmp)
@@ -90,7 +90,7 @@ def generate(root: Path) -> None:
 
 def sign(root: Path, only: list[str] | None = None) -> int:
     """Re-sign the authorisations with the demo root key and entries with their State keys."""
-    secret = root / SECRET_DIR
+    secret = root / DEMO_KEYS_DIR
     authorisations = parse_authorisations((root / AUTHORISATIONS).read_bytes())
     count = 0
     with _home() as tmp:

@@ -1,0 +1,344 @@
+"""The PR gate with real gpg: a small repository (NO and SE) with keys made in the test,
+committed as the trusted base; each case changes the working tree and must fail with its
+own message, or pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import gpgtools
+from conftest import ROOT
+from directory247.check import run_check
+from directory247.cli import main
+from directory247.entry_yaml import dump
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Repo:
+    path: Path
+    home: Path
+    root: str
+    keys: dict[str, str]  # code -> fpr
+
+    def write(self, rel: str, data: bytes) -> None:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def read(self, rel: str) -> bytes:
+        return (self.path / rel).read_bytes()
+
+    def sign_entry(self, code: str, fpr: str | None = None, **kwargs: object) -> None:
+        rel = f"directory/{code.lower()}.yaml"
+        self.write(rel + ".asc", gpgtools.sign(self.home, fpr or self.keys[code], self.read(rel), **kwargs))  # type: ignore[arg-type]
+
+    def bump(self, code: str, old: str = "", new: str = "", serial: int | None = None) -> None:
+        rel = f"directory/{code.lower()}.yaml"
+        text = self.read(rel).decode()
+        current = int(text.split("\nserial: ")[1].split("\n")[0])
+        text = text.replace(f"\nserial: {current}\n", f"\nserial: {serial or current + 1}\n")
+        if old:
+            assert old in text
+            text = text.replace(old, new)
+        self.write(rel, text.encode())
+
+    def authorise(self, states: dict[str, list[str]], serial: int, removals: list[dict[str, str]] | None = None,
+                  signer: str | None = None) -> None:
+        tree: dict[str, object] = {"schema_version": "1", "serial": serial, "network": "demo", "root": self.root,
+                                   "release_keys": [self.root], "states": states}
+        if removals:
+            tree["removals"] = removals
+        data = dump(tree).encode()
+        self.write("keys/authorisations.yaml", data)
+        self.write("keys/authorisations.yaml.asc", gpgtools.sign(self.home, signer or self.root, data))
+        for fprs in states.values():
+            for fpr in fprs:
+                self.write(f"keys/pubkeys/{fpr}.asc", gpgtools.export_public(self.home, fpr))
+        self.write(f"keys/pubkeys/{self.root}.asc", gpgtools.export_public(self.home, self.root))
+
+    def commit(self) -> None:
+        git(self.path, "add", "-A")
+        git(self.path, "commit", "-q", "-m", "base")
+
+    def check(self, base: str | None = "HEAD") -> list[str]:
+        outcome = run_check(self.path, base=base, now=NOW)
+        return [f"{p.path}: {p.field}: {p.message}" for p in outcome.problems]
+
+
+def git(path: Path, *args: str) -> None:
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t.example", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t.example")
+    subprocess.run(["git", "-C", str(path), *args], check=True, env=env, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def keyhome(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    home = gpgtools.make_home(tmp_path_factory.mktemp("keys"))
+    root = gpgtools.generate_key(home, "root <root@test.example>")
+    keys = {code: gpgtools.generate_key(home, f"{code} <{code.lower()}@test.example>") for code in ("NO", "SE")}
+    return home, root, keys
+
+
+@pytest.fixture
+def repo(tmp_path: Path, keyhome: tuple[Path, str, dict[str, str]]) -> Iterator[Repo]:
+    home, root, keys = keyhome
+    path = tmp_path / "repo"
+    (path / "directory").mkdir(parents=True)
+    git(path, "init", "-q")
+    r = Repo(path, home, root, dict(keys))
+    r.write("keys/root.asc", gpgtools.export_public(home, root))
+    r.authorise({code: [fpr] for code, fpr in keys.items()}, serial=1)
+    for code in keys:
+        shutil.copy(ROOT / "directory" / f"{code.lower()}.yaml", path / "directory")
+        r.sign_entry(code)
+    r.commit()
+    yield r
+
+
+def test_clean_base_passes(repo: Repo) -> None:
+    assert repo.check() == []
+    assert repo.check(base=None) == []
+
+
+def test_signed_change_with_higher_serial_passes(repo: Repo) -> None:
+    repo.bump("NO", "+4740612345", "+4740612346")
+    repo.sign_entry("NO")
+    assert repo.check() == []
+
+
+def test_wrong_states_key(repo: Repo) -> None:
+    repo.bump("NO")
+    repo.sign_entry("NO", repo.keys["SE"])
+    assert repo.check() == [
+        f"directory/no.yaml.asc: (signature): signed by {repo.keys['SE']}, which is not authorised for NO "
+        "(it is authorised for SE)"]
+
+
+def test_entry_of_another_state_changed(repo: Repo) -> None:
+    repo.bump("SE")
+    repo.sign_entry("SE", repo.keys["NO"])
+    assert repo.check() == [
+        f"directory/se.yaml.asc: (signature): signed by {repo.keys['NO']}, which is not authorised for SE "
+        "(it is authorised for NO)"]
+
+
+def test_unknown_key(repo: Repo, tmp_path: Path) -> None:
+    other = gpgtools.make_home(tmp_path)
+    stranger = gpgtools.generate_key(other, "stranger <x@test.example>")
+    repo.bump("NO")
+    repo.write("directory/no.yaml.asc", gpgtools.sign(other, stranger, repo.read("directory/no.yaml")))
+    (problem,) = repo.check()
+    assert problem.startswith("directory/no.yaml.asc: (signature): signed by unknown key")
+    assert "not authorised for NO" in problem
+
+
+def test_tampered_byte(repo: Repo) -> None:
+    data = bytearray(repo.read("directory/no.yaml"))
+    data[data.index(b"Cybercrime Centre")] = ord("K")
+    repo.write("directory/no.yaml", bytes(data))
+    (problem,) = repo.check(base=None)
+    assert problem.startswith("directory/no.yaml.asc: (signature): BAD signature")
+
+
+def test_expired_key(repo: Repo) -> None:
+    past = NOW - dt.timedelta(days=30)
+    old = gpgtools.generate_key(repo.home, "old NO <old@test.example>", expire="7d", faked_time=past)
+    repo.authorise({"NO": [old], "SE": [repo.keys["SE"]]}, serial=2)
+    repo.bump("NO")
+    repo.sign_entry("NO", old, faked_time=past + dt.timedelta(days=1))
+    repo.commit()
+    (problem,) = repo.check()
+    assert problem.startswith(f"directory/no.yaml.asc: (signature): signed by {old}, which expired on")
+
+
+def test_revoked_key(repo: Repo, keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    doomed = gpgtools.generate_key(repo.home, "doomed NO <doomed@test.example>")
+    repo.authorise({"NO": [doomed], "SE": [repo.keys["SE"]]}, serial=2)
+    repo.bump("NO")
+    repo.sign_entry("NO", doomed)
+    gpgtools.revoke(repo.home, doomed)
+    repo.write(f"keys/pubkeys/{doomed}.asc", gpgtools.export_public(repo.home, doomed))
+    repo.authorise({"NO": [doomed], "SE": [repo.keys["SE"]]}, serial=3)
+    repo.commit()
+    (problem,) = repo.check()
+    assert problem == f"directory/no.yaml.asc: (signature): signed by {doomed}, which has been revoked"
+
+
+def test_future_dated_signature(repo: Repo) -> None:
+    repo.bump("NO")
+    repo.sign_entry("NO", faked_time=NOW + dt.timedelta(days=2))
+    (problem,) = repo.check()
+    assert problem.startswith("directory/no.yaml.asc: (signature): signature is dated in the future")
+
+
+def test_two_signatures(repo: Repo) -> None:
+    repo.bump("NO")
+    data = repo.read("directory/no.yaml")
+    both = gpgtools.run_gpg(repo.home, "--armor", "--detach-sign", "-u", repo.keys["NO"], "-u", repo.keys["SE"],
+                            data=data)
+    repo.write("directory/no.yaml.asc", both)
+    assert repo.check() == ["directory/no.yaml.asc: (signature): contains 2 signatures; exactly one is required"]
+
+
+def test_cleartext_signature_as_asc(repo: Repo) -> None:
+    repo.bump("NO")
+    data = repo.read("directory/no.yaml")
+    repo.write("directory/no.yaml.asc", gpgtools.run_gpg(repo.home, "--clearsign", "-u", repo.keys["NO"], data=data))
+    (problem,) = repo.check()
+    assert "is a cleartext-signed message (BEGIN PGP SIGNED MESSAGE)" in problem
+
+
+def test_inline_signature_as_asc(repo: Repo) -> None:
+    repo.bump("NO")
+    data = repo.read("directory/no.yaml")
+    repo.write("directory/no.yaml.asc", gpgtools.run_gpg(repo.home, "--armor", "--sign", "-u", repo.keys["NO"],
+                                                         data=data))
+    (problem,) = repo.check()
+    assert "is an inline signed message (BEGIN PGP MESSAGE)" in problem
+
+
+def test_text_mode_signature_over_changed_line_endings(repo: Repo) -> None:
+    repo.bump("NO")
+    repo.sign_entry("NO", textmode=True)
+    repo.write("directory/no.yaml", repo.read("directory/no.yaml").replace(b"\n", b"\r\n"))
+    (problem,) = repo.check()
+    assert "is a text-mode signature (class 01); a binary-mode signature (class 00) is required" in problem
+
+
+def test_replay_of_older_signed_entry(repo: Repo) -> None:
+    older, older_sig = repo.read("directory/no.yaml"), repo.read("directory/no.yaml.asc")
+    repo.bump("NO", "+4740612345", "+4740612346")
+    repo.sign_entry("NO")
+    repo.commit()
+    repo.write("directory/no.yaml", older)
+    repo.write("directory/no.yaml.asc", older_sig)
+    assert repo.check() == ["directory/no.yaml: serial: serial 1 is not higher than 2 at the base; raise it on "
+                            "every change (an older signed entry cannot be replayed)"]
+
+
+def test_changed_entry_without_serial_bump(repo: Repo) -> None:
+    repo.bump("NO", "+4740612345", "+4740612346", serial=1)
+    repo.sign_entry("NO")
+    assert repo.check() == ["directory/no.yaml: serial: serial 1 is not higher than 1 at the base; raise it on "
+                            "every change (an older signed entry cannot be replayed)"]
+
+
+def test_key_added_in_the_same_change(repo: Repo) -> None:
+    fresh = gpgtools.generate_key(repo.home, "new NO <new@test.example>")
+    repo.authorise({"NO": [repo.keys["NO"], fresh], "SE": [repo.keys["SE"]]}, serial=2)
+    repo.bump("NO")
+    repo.sign_entry("NO", fresh)
+    assert repo.check() == [
+        f"directory/no.yaml.asc: (signature): signed by unknown key {fresh}, which is not authorised for NO"]
+    # The same key, once the key change has landed, is accepted.
+    repo.commit()
+    repo.bump("NO")
+    repo.sign_entry("NO", fresh)
+    assert repo.check() == []
+
+
+def test_key_change_without_root_signature(repo: Repo) -> None:
+    fresh = gpgtools.generate_key(repo.home, "sneaky <sneak@test.example>")
+    repo.authorise({"NO": [fresh], "SE": [repo.keys["SE"]]}, serial=2, signer=repo.keys["NO"])
+    (problem,) = repo.check()
+    assert problem == ("keys/authorisations.yaml.asc: (trust): keys/ changed, but the change is not signed by the "
+                       f"root key of the base: signed by unknown key {repo.keys['NO']}, which is not authorised to "
+                       "sign this file")
+
+
+def test_key_change_replaying_older_authorisations(repo: Repo) -> None:
+    repo.authorise({"NO": [repo.keys["NO"], repo.keys["SE"]], "SE": [repo.keys["SE"]]}, serial=1)
+    (problem,) = repo.check()
+    assert problem == "keys/authorisations.yaml: serial: serial 1 is not higher than 1 at the base"
+
+
+def test_deleting_an_entry_needs_root_signed_removal(repo: Repo) -> None:
+    (repo.path / "directory" / "se.yaml").unlink()
+    (repo.path / "directory" / "se.yaml.asc").unlink()
+    assert repo.check() == ["directory/se.yaml: (entry): entry of SE was deleted without a removal in root-signed "
+                            "keys/authorisations.yaml; ask the Secretariat"]
+    repo.authorise({"NO": [repo.keys["NO"]]}, serial=2,
+                   removals=[{"code": "SE", "date": "2026-11-01", "reason": "test"}])
+    assert repo.check() == []
+
+
+def test_symlinked_entry(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_bytes(repo.read("directory/no.yaml"))
+    (repo.path / "directory" / "no.yaml").unlink()
+    (repo.path / "directory" / "no.yaml").symlink_to(outside)
+    problems = repo.check()
+    assert "directory/no.yaml: (file): is a symbolic link; only regular files are accepted here" in problems
+
+
+def test_missing_signature(repo: Repo) -> None:
+    (repo.path / "directory" / "no.yaml.asc").unlink()
+    assert repo.check() == [
+        "directory/no.yaml.asc: (signature): missing signature of NO's entry; run 'directory247 sign "
+        "directory/no.yaml'"]
+
+
+def test_stray_file_in_directory(repo: Repo) -> None:
+    repo.write("directory/notes.txt", b"hello")
+    assert repo.check() == ["directory/notes.txt: (file): directory/ holds only entries (<cc>.yaml) and their "
+                            "signatures (<cc>.yaml.asc); move or remove this file"]
+
+
+def test_production_keys_refuse_demo_entries(repo: Repo) -> None:
+    data = repo.read("keys/authorisations.yaml").replace(b"network: demo", b"network: production")
+    repo.write("keys/authorisations.yaml", data)
+    repo.write("keys/authorisations.yaml.asc", gpgtools.sign(repo.home, repo.root, data))
+    repo.commit()
+    problems = repo.check()
+    assert "directory/no.yaml: demo: demonstration entries cannot be published with production keys" in problems
+
+
+def test_check_cli_exit_codes(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIRECTORY247_ROOT", str(repo.path))
+    assert main(["check", "--base", "HEAD"]) == 0
+    (repo.path / "directory" / "no.yaml.asc").unlink()
+    assert main(["check", "--base", "HEAD", "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    assert "::error file=directory/no.yaml.asc,line=1,col=1,title=(signature)::missing signature" in out
+    assert main(["check", "--base", "no-such-ref"]) == 2
+
+
+def test_sign_verb_signs_and_verifies(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIRECTORY247_ROOT", str(repo.path))
+    monkeypatch.chdir(repo.path)
+    repo.bump("NO")
+    assert main(["sign", "directory/no.yaml", "--gnupghome", str(repo.home), "--key", repo.keys["SE"]]) == 1
+    assert "not authorised for NO" in capsys.readouterr().err
+    assert main(["sign", "directory/no.yaml", "--gnupghome", str(repo.home), "--key", repo.keys["NO"]]) == 0
+    assert "verified under the gate's policy" in capsys.readouterr().out
+    assert repo.check() == []
+
+
+def test_sign_refuses_invalid_entry(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIRECTORY247_ROOT", str(repo.path))
+    before = repo.read("directory/no.yaml.asc")
+    repo.bump("NO", "time_zone: Europe/Oslo", "time_zone: Europe/Atlantis")
+    assert main(["sign", str(repo.path / "directory/no.yaml"), "--gnupghome", str(repo.home)]) == 1
+    captured = capsys.readouterr()
+    assert "'Europe/Atlantis' is not an IANA time zone" in captured.out
+    assert "does not validate" in captured.err
+    assert repo.read("directory/no.yaml.asc") == before
+
+
+def test_demo_directory_passes_check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("DIRECTORY247_ROOT", raising=False)
+    assert main(["check"]) == 0
+    assert "92 signed entries checked: no problems" in capsys.readouterr().out
