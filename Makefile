@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup site test lint demo clean
+.PHONY: setup site test lint demo demo-sign clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-system.sh
 	PYTHON=$(PYTHON) sh scripts/setup-system.sh
@@ -33,6 +33,11 @@ lint: $(STAMP)
 ## demo: regenerate the demonstration directory from data/
 demo: $(STAMP)
 	$(BIN)/python -m directory247.demo
+
+## demo-sign: re-sign the demo entries (all, or CODES="no se") and the authorisations with the public demo keys
+demo-sign: $(STAMP)
+	$(BIN)/python -m directory247.demo_keys sign $(CODES)
+	$(BIN)/directory247 check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
