@@ -342,3 +342,60 @@ def test_demo_directory_passes_check(monkeypatch: pytest.MonkeyPatch, capsys: py
     monkeypatch.delenv("DIRECTORY247_ROOT", raising=False)
     assert main(["check"]) == 0
     assert "92 signed entries checked: no problems" in capsys.readouterr().out
+
+
+# --- the verification cache never accepts what a cold run rejects -------------------------------
+
+def _cold_and_cached(repo: Repo, cache_path: Path, now: dt.datetime = NOW) -> tuple[list[str], list[str]]:
+    from directory247.cache import StatusCache
+
+    cold = [f"{p.path}: {p.message}" for p in run_check(repo.path, base=None, now=now).problems]
+    cache = StatusCache(cache_path)
+    cached = [f"{p.path}: {p.message}" for p in run_check(repo.path, base=None, now=now, cache=cache).problems]
+    cache.save()
+    return cold, cached
+
+
+@pytest.mark.parametrize("damage", ["entry", "signature", "key", "authorisations", "expiry"])
+def test_cache_cannot_accept_what_cold_run_rejects(repo: Repo, tmp_path: Path, damage: str) -> None:
+    from directory247.cache import StatusCache
+
+    cache_path = tmp_path / "cache.json"
+    if damage == "expiry":
+        short = gpgtools.generate_key(repo.home, "short NO <short@test.example>", expire="2d")
+        repo.authorise({"NO": [short], "SE": [repo.keys["SE"]]}, serial=2)
+        repo.sign_entry("NO", short)
+    warm = StatusCache(cache_path)
+    assert run_check(repo.path, base=None, now=NOW, cache=warm).problems == []
+    warm.save()
+    later = NOW
+    if damage == "entry":
+        data = bytearray(repo.read("directory/no.yaml"))
+        data[data.index(b"Cybercrime Centre")] = ord("K")
+        repo.write("directory/no.yaml", bytes(data))
+    elif damage == "signature":
+        sig = repo.read("directory/no.yaml.asc")
+        other = gpgtools.sign(repo.home, repo.keys["NO"], repo.read("directory/se.yaml"))
+        assert sig != other
+        repo.write("directory/no.yaml.asc", other)
+    elif damage == "key":
+        # NO's public key file replaced by SE's: same authorisations, different key bytes.
+        repo.write(f"keys/pubkeys/{repo.keys['NO']}.asc", gpgtools.export_public(repo.home, repo.keys["SE"]))
+    elif damage == "authorisations":
+        repo.authorise({"NO": [repo.keys["SE"]], "SE": [repo.keys["SE"]]}, serial=2)
+    elif damage == "expiry":
+        later = NOW + dt.timedelta(days=3)
+    cold, cached = _cold_and_cached(repo, cache_path, later)
+    assert cold, "the damage must make a cold run fail"
+    assert cached == cold
+
+
+def test_cache_hits_on_unchanged_entries(repo: Repo, tmp_path: Path) -> None:
+    from directory247.cache import StatusCache
+
+    first = StatusCache(tmp_path / "c.json")
+    run_check(repo.path, base=None, now=NOW, cache=first)
+    first.save()
+    second = StatusCache(tmp_path / "c.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=second).problems == []
+    assert (second.hits, second.misses) == (2, 0)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .authorisations import AUTHORISATIONS, AUTHORISATIONS_SIGNATURE, Trust, load_trust, parse_authorisations
+from .cache import StatusCache
 from .errors import DirectoryError, SignatureError
 from .loader import load_entry
 from .model import Entry, Signer
@@ -80,8 +81,11 @@ def _serial_of(data: bytes | None) -> int | None:
 
 
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,
-              workers: int | None = None) -> CheckOutcome:
-    """Check the working tree at ``root`` against the trusted ``base`` revision (or itself)."""
+              workers: int | None = None, cache: StatusCache | None = None) -> CheckOutcome:
+    """Check the working tree at ``root`` against the trusted ``base`` revision (or itself).
+
+    ``cache`` (see ``cache.py``) skips gpgv for signatures verified before over the same
+    bytes and keys; every other rule runs again."""
     change = WorkTree(root)
     trusted: Snapshot = GitRevision(root, base) if base else change
     outcome = CheckOutcome()
@@ -136,7 +140,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
         problems.extend(result.problems)
 
     def examine(result: EntryResult) -> tuple[list[Problem], AcceptedEntry | None]:
-        return _examine(result, entries, base_entries if base else None, trust, now)
+        return _examine(result, entries, base_entries if base else None, trust, now, cache)
 
     with ThreadPoolExecutor(max_workers=workers or max(2, (os.cpu_count() or 2) * 2)) as pool:
         for found, accepted in pool.map(examine, results):
@@ -148,7 +152,8 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
 
 
 def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[str, bytes] | None,
-             trust: Trust, now: dt.datetime) -> tuple[list[Problem], AcceptedEntry | None]:
+             trust: Trust, now: dt.datetime,
+             cache: StatusCache | None) -> tuple[list[Problem], AcceptedEntry | None]:
     path = result.source
     code = path[len("directory/"):-len(".yaml")].upper()
     signature_path = path + ".asc"
@@ -165,7 +170,7 @@ def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[
         return found, None
     try:
         verified = verify(result.data, signature, keys=trust.keys_for(code), allowed=set(authorised),
-                          now=now, label=signature_path, state=code)
+                          now=now, label=signature_path, state=code, cache=cache)
     except SignatureError as exc:
         message = _name_other_state(str(exc).removeprefix(signature_path + ": "), trust, code)
         found.append(_problem(signature_path, "(signature)", message))

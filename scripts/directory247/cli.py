@@ -18,6 +18,7 @@ VERBS = {
     "validate": "strict load + schema + semantic checks, every problem at once",
     "sign": "sign an entry with your State's key, then verify it",
     "check": "the PR gate: validation + signatures + rules against the trusted base",
+    "diff": "field-level summary of what a change does, for reviewers",
 }
 
 USAGE = "usage: directory247 [--version] VERB [ARGS...]\n\nverbs:\n" + "".join(

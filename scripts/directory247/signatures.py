@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hashlib
 import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +48,7 @@ from directory247.errors import SignatureError, TrustError
 
 __all__ = [
     "FUTURE_TOLERANCE",
+    "POLICY_VERSION",
     "STRONG_HASHES",
     "GnuPG",
     "Verified",
@@ -396,6 +398,18 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
     )
 
 
+#: Raise when the policy or the meaning of cached gpgv output changes: it invalidates caches.
+POLICY_VERSION = "1"
+
+
+def status_cache_key(keyring: bytes, packets: bytes, data: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (POLICY_VERSION.encode(), keyring, packets, data):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
 def verify(
     data: bytes,
     signature: bytes,
@@ -407,8 +421,16 @@ def verify(
     state: str | None = None,
     gpg_binary: str = "gpg",
     gpgv_binary: str = "gpgv",
+    cache: MutableMapping[str, list[list[str]]] | None = None,
 ) -> Verified:
     """Apply the acceptance policy; raise SignatureError naming ``label`` and the failed rule.
+
+    ``cache`` (optional) remembers gpgv's status lines under a digest of everything they
+    depend on: ``POLICY_VERSION``, the keyring bytes, the signature packets and the data.
+    Only the cryptographic verdict is reused; every rule below, including key expiry and
+    revocation (read from the key material) and "not from the future", is applied again at
+    ``now`` on every call. A cache is only as trustworthy as the place it is stored: keep it
+    where only the user running the check can write.
 
     ``keys`` are the armored or binary public keys authorised for this State (the only ones
     verification will see), ``allowed`` their authorised PRIMARY fingerprints, ``now`` an
@@ -421,7 +443,16 @@ def verify(
     authorised = {fingerprint.replace(" ", "").upper() for fingerprint in allowed}
     packets = _signature_packets(label, signature)
     keyring = _keyring(tuple(bytes(key) for key in keys), gpg_binary)
-    status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+    if cache is None:
+        status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+    else:
+        key = status_cache_key(keyring.binary, packets, data)
+        cached = cache.get(key)
+        if cached is None:
+            status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+            cache[key] = status
+        else:
+            status = cached
     seen = {fields[0]: fields[1:] for fields in status}
     signatures = sum(1 for fields in status if fields[0] == "NEWSIG")
     if signatures != 1:

@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 
 from .. import report
+from ..cache import CACHE_FILE, StatusCache
 from ..check import run_check
 from ..paths import project_root
 from . import add_format, parser
@@ -17,8 +18,17 @@ def main(argv: list[str]) -> int:
     p.add_argument("--base", metavar="REF", help="trusted base revision (e.g. origin/main); keys, authorisations "
                                                  "and serials are read from it, never from the change")
     p.add_argument("--strict", action="store_true", help="treat an overdue confirmation as an error")
+    p.add_argument("--no-cache", action="store_true", help="verify every signature with gpgv, ignoring the cache "
+                                                            "of earlier verdicts (.cache/directory247/)")
     add_format(p)
     args = p.parse_args(argv)
-    outcome = run_check(project_root(), base=args.base, now=dt.datetime.now(dt.UTC), strict=args.strict)
+    root = project_root()
+    cache = None if args.no_cache else StatusCache(root / CACHE_FILE)
+    outcome = run_check(root, base=args.base, now=dt.datetime.now(dt.UTC), strict=args.strict, cache=cache)
+    if cache is not None:
+        try:
+            cache.save()
+        except OSError:
+            pass  # a read-only checkout just runs without a cache next time
     sys.stdout.write(report.REPORTERS[args.format](outcome.problems, outcome.files, "signed entries"))
     return 0 if outcome.ok else 1
