@@ -1,0 +1,92 @@
+"""``directory247 release``: run the PR gate, then cut, sign, verify and publish the next release.
+
+Exit 0 released, 1 the directory does not pass the gate or the release failed (nothing is
+published then), 2 usage. The pipeline itself is ``directory247.release.cut_release``; this
+adapter gathers its inputs: the accepted entries (``check.run_check``), the release key
+from the trusted authorisations, the secret key (the user's GnuPG home or ``--gnupghome``),
+and the release time (``SOURCE_DATE_EPOCH`` when set, for reproducible builds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from .. import pinned, report
+from ..check import run_check
+from ..errors import ReleaseError, UsageError
+from ..model import timestamp
+from ..paths import project_root
+from ..release import cut_release, latest_release
+from ..signatures import GnuPG
+from . import parser
+
+
+def release_time(environ: Mapping[str, str], now: dt.datetime) -> dt.datetime:
+    """``SOURCE_DATE_EPOCH`` (reproducible-builds.org) if set, else ``now`` to the second."""
+    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return now.replace(microsecond=0)
+    if not value.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r}: must be whole seconds since 1970-01-01 UTC")
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r}: out of range") from None
+
+
+def main(argv: list[str]) -> int:
+    p = parser("release", "Cut the next release: run the PR gate, render every export, read each back, write the "
+                          "manifest, sign with the release key, verify as a user would, publish atomically in "
+                          "releases/<version>/. Exit 0 released, 1 not released, 2 usage error.")
+    p.add_argument("--base", metavar="REF", help="trusted base revision for the gate (default: the working tree, "
+                                                 "i.e. run this on the protected branch)")
+    p.add_argument("--releases", metavar="DIR", type=Path, help="the release archive (default: releases/)")
+    p.add_argument("--key", metavar="FPR", help="the release key to sign with (default: the one authorised in "
+                                                "keys/authorisations.yaml)")
+    p.add_argument("--gnupghome", metavar="DIR", help="GnuPG home holding the release key's secret half "
+                                                      "(default: gpg's own)")
+    args = p.parse_args(argv)
+
+    root = project_root()
+    now = dt.datetime.now(dt.UTC)
+    released = release_time(os.environ, now)
+    outcome = run_check(root, base=args.base, now=now)
+    if not outcome.ok or outcome.trust is None:
+        sys.stdout.write(report.text(outcome.problems, outcome.files, "signed entries"))
+        raise ReleaseError("the directory does not pass the gate (problems above); nothing was released")
+
+    authorised = outcome.trust.authorisations.release_keys
+    fingerprint = (args.key or "").replace(" ", "").upper() or (authorised[0] if len(authorised) == 1 else "")
+    if not fingerprint:
+        raise UsageError(f"several release keys are authorised ({', '.join(authorised)}); choose one with --key")
+    if fingerprint not in authorised:
+        raise ReleaseError(f"{fingerprint} is not an authorised release key in keys/authorisations.yaml "
+                           f"(authorised: {', '.join(authorised) or 'none'})")
+    public_key = outcome.trust.keys.get(fingerprint)
+    if public_key is None:
+        raise ReleaseError(f"keys/pubkeys/{fingerprint}.asc is missing; the release key's public key is needed")
+    if fingerprint != pinned.RELEASE_KEY_FINGERPRINT:
+        sys.stderr.write(f"warning: release key {fingerprint} is not the one pinned in this tool "
+                         f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}\n")
+
+    gnupg = GnuPG(gnupghome=args.gnupghome)
+    releases_dir = args.releases or root / "releases"
+    published = cut_release(
+        accepted=[(accepted.entry, accepted.signer) for accepted in outcome.accepted],
+        previous=latest_release(releases_dir),
+        released=released,
+        now=now,
+        sign=lambda data: gnupg.sign(data, key=fingerprint),
+        release_key=public_key,
+        release_fingerprint=fingerprint,
+        releases_dir=releases_dir,
+    )
+    manifest = published.manifest
+    sys.stdout.write(f"released {manifest.version} (serial {manifest.serial}) in {published.folder}: "
+                     f"{len(outcome.accepted)} entries, expires {timestamp(manifest.expires)}; "
+                     f"signed by {fingerprint} and verified as a user would\n")
+    return 0
