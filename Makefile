@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup site test lint demo demo-sign clean
+.PHONY: setup site test lint demo demo-sign demo-reachability demo-release clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-system.sh
 	PYTHON=$(PYTHON) sh scripts/setup-system.sh
@@ -16,10 +16,13 @@ $(STAMP): requirements.lock pyproject.toml scripts/setup-system.sh
 
 setup: $(STAMP)
 
-## site: the main job on the demo directory
+## site: the main job on the demo directory: validate, gate, release when needed, verify, build the site
 site: $(STAMP)
 	$(BIN)/directory247 validate
-	@echo "The directory validates. The site is not built yet: 'directory247 build' comes with the site."
+	$(BIN)/directory247 check
+	$(MAKE) --no-print-directory demo-release RELEASE_FLAGS=--when-needed
+	$(BIN)/directory247 verify --state-dir build/verify-state releases/$$($(BIN)/python -c \
+	    'import json; print(json.load(open("releases/index.json"))["releases"][-1]["version"])')
 
 ## test: the whole suite
 test: $(STAMP)
@@ -38,6 +41,22 @@ demo: $(STAMP)
 demo-sign: $(STAMP)
 	$(BIN)/python -m directory247.demo_keys sign $(CODES)
 	$(BIN)/directory247 check
+
+## demo-reachability: re-sign the demo reachability records (reachability/tests.yaml) with the public demo root key
+demo-reachability: $(STAMP)
+	@home=$$(mktemp -d) && trap 'gpgconf --homedir "$$home" --kill all; rm -rf "$$home"' EXIT && \
+	gpg --homedir "$$home" --batch --quiet --import demo-keys/root.asc && \
+	root=$$(sed -n 's/^root: //p' keys/authorisations.yaml) && \
+	gpg --homedir "$$home" --batch --yes --armor --detach-sign --no-textmode --digest-algo SHA512 \
+	    --local-user "$$root!" --output reachability/.tests.yaml.asc.tmp reachability/tests.yaml && \
+	mv -f reachability/.tests.yaml.asc.tmp reachability/tests.yaml.asc && \
+	echo "signed reachability/tests.yaml with the demo root key $$root"
+
+## demo-release: cut a release of the demo directory, signed with the public demo release key
+demo-release: $(STAMP)
+	@home=$$(mktemp -d) && trap 'gpgconf --homedir "$$home" --kill all; rm -rf "$$home"' EXIT && \
+	gpg --homedir "$$home" --batch --quiet --import demo-keys/release.asc && \
+	$(BIN)/directory247 release --gnupghome "$$home" $(RELEASE_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,10 @@ from ..signatures import GnuPG
 from . import parser
 
 
+#: With --when-needed, a release this close to expiry is renewed even if nothing changed.
+RENEW_BEFORE = dt.timedelta(days=15)
+
+
 def release_time(environ: Mapping[str, str], now: dt.datetime) -> dt.datetime:
     """``SOURCE_DATE_EPOCH`` (reproducible-builds.org) if set, else ``now`` to the second."""
     value = environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -49,6 +53,9 @@ def main(argv: list[str]) -> int:
                                                 "keys/authorisations.yaml)")
     p.add_argument("--gnupghome", metavar="DIR", help="GnuPG home holding the release key's secret half "
                                                       "(default: gpg's own)")
+    p.add_argument("--when-needed", action="store_true",
+                   help=f"cut a release only if the accepted entries differ from the latest release or it expires "
+                        f"within {RENEW_BEFORE.days} days (for a scheduled job: releases must never lapse)")
     args = p.parse_args(argv)
 
     root = project_root()
@@ -75,9 +82,17 @@ def main(argv: list[str]) -> int:
 
     gnupg = GnuPG(gnupghome=args.gnupghome)
     releases_dir = args.releases or root / "releases"
+    previous = latest_release(releases_dir)
+    if args.when_needed and previous is not None:
+        current = [a.entry.to_dict() for a in sorted(outcome.accepted, key=lambda a: a.code)]
+        unchanged = [e.to_dict() for e in previous.entries] == current
+        if unchanged and previous.expires - now > RENEW_BEFORE:
+            sys.stdout.write(f"release {previous.version} is current (same entries, expires "
+                             f"{timestamp(previous.expires)}); nothing to release\n")
+            return 0
     published = cut_release(
         accepted=[(accepted.entry, accepted.signer) for accepted in outcome.accepted],
-        previous=latest_release(releases_dir),
+        previous=previous,
         released=released,
         now=now,
         sign=lambda data: gnupg.sign(data, key=fingerprint),
