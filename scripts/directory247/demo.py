@@ -172,7 +172,9 @@ def build_entry(state: dict[str, str], protocol: dict[str, str] | None, serial: 
     return entry
 
 
-def generate(root: Path, serials: dict[str, int] | None = None) -> list[Path]:
+def generate(root: Path, serials: dict[str, int] | None = None, force: bool = False) -> list[Path]:
+    """Write the demo entry of every State that has none yet (all of them with ``force``):
+    entries edited since, like those changed for the demo releases, are kept."""
     states = read_csv(root / "data" / "ets185_states.csv")
     protocols = {row["iso2"]: row for row in read_csv(root / "data" / "cets224_status.csv")}
     out = root / "directory"
@@ -182,6 +184,8 @@ def generate(root: Path, serials: dict[str, int] | None = None) -> list[Path]:
         serial = (serials or {}).get(state["iso2"], 1)
         entry = build_entry(state, protocols.get(state["iso2"]), serial)
         path = out / f"{state['iso2'].lower()}.yaml"
+        if path.exists() and not force:
+            continue
         header = (f"# {state['name']}: demonstration entry of the 24/7 Directory. Fictional contact data.\n"
                   "# Edit, then run: directory247 validate && directory247 sign " + path.name + "\n")
         path.write_text(header + dump(entry), encoding="utf-8")
@@ -193,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m directory247.demo",
                                      description="Regenerate the demonstration directory from data/.")
     parser.add_argument("--root", type=Path, default=None, help="repository root (default: this checkout)")
+    parser.add_argument("--force", action="store_true", help="rewrite every entry, even edited ones")
     args = parser.parse_args(argv)
-    written = generate(args.root or project_root())
+    written = generate(args.root or project_root(), force=args.force)
     print(f"wrote {len(written)} demonstration entries")
     return 0
 
