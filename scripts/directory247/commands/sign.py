@@ -8,12 +8,10 @@ from pathlib import Path
 
 from .. import report
 from ..authorisations import load_trust
-from ..errors import DirectoryError, SignatureError, UsageError
 from ..paths import project_root
-from ..publish import write_atomic
 from ..repository import WorkTree
-from ..signatures import GnuPG, verify
-from ..validation import file_code, validate_files
+from ..signatures import GnuPG
+from ..signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
 from . import parser
 
 
@@ -26,37 +24,17 @@ def main(argv: list[str]) -> int:
     p.add_argument("--gnupghome", metavar="DIR", help="GnuPG home holding your secret key (default: gpg's own)")
     args = p.parse_args(argv)
     path = Path(args.file)
-    if not path.is_file() or path.is_symlink():
-        raise UsageError(f"{path}: not a regular file")
-    code = file_code(path.name)
-    if code is None:
-        raise UsageError(f"{path}: an entry is named <cc>.yaml (e.g. no.yaml)")
+    code = entry_code(path)
+    data = read_entry(path)
     now = dt.datetime.now(dt.UTC)
-    (result,) = validate_files([path], today=now.date())
-    if not result.ok:
-        sys.stdout.write(report.text(result.problems, 1))
-        raise DirectoryError(f"{path} does not validate; fix the problems above, then sign")
-
     trust = load_trust(WorkTree(project_root()), now=now)
-    authorised = trust.authorisations.signers_for(code)
-    if not authorised:
-        raise DirectoryError(f"no key is authorised for {code} in keys/authorisations.yaml; ask the Secretariat")
-    gnupg = GnuPG(gnupghome=args.gnupghome)
-    key = args.key
-    if key is None:
-        own = set(gnupg.fingerprint_of_secret_keys())
-        usable = [f for f in authorised if f in own]
-        if not usable:
-            raise DirectoryError(f"none of your secret keys is authorised for {code} (authorised: "
-                                 f"{', '.join(authorised)}); import your State's signing key or use --key")
-        key = usable[0]
-    signature = gnupg.sign(result.data, key=key)
     try:
-        verified = verify(result.data, signature, keys=trust.keys_for(code), allowed=set(authorised), now=now,
-                          label=f"{path}.asc", state=code)
-    except SignatureError as exc:
-        raise DirectoryError(f"the new signature does not pass the gate, so it was not written: {exc}") from None
-    write_atomic(path.with_name(path.name + ".asc"), signature)
-    sys.stdout.write(f"signed {path} -> {path}.asc with {verified.primary_fingerprint} "
+        signed = sign_entry(data, str(path), trust=trust, gnupg=GnuPG(gnupghome=args.gnupghome), key=args.key,
+                            now=now)
+    except EntryNotValid as exc:
+        sys.stdout.write(report.text(exc.problems, 1))
+        raise
+    write_signed(path, signed, previous=None)
+    sys.stdout.write(f"signed {path} -> {path}.asc with {signed.verified.primary_fingerprint} "
                      f"(authorised for {code}); verified under the gate's policy\n")
     return 0
