@@ -16,9 +16,14 @@ from .errors import DirectoryError
 VERBS = {
     "new": "scaffold an entry for a State",
     "validate": "strict load + schema + semantic checks, every problem at once",
+    "build": "the site for the latest release (and the archive), atomically",
     "sign": "sign an entry with your State's key, then verify it",
     "check": "the PR gate: validation + signatures + rules against the trusted base",
+    "release": "cut the next version: exports, changelog, manifest, signatures, archive",
+    "verify": "verify a downloaded release as an end user would",
     "diff": "field-level summary of what a change does, for reviewers",
+    "confirm": "the Party's 'still correct': new confirmed date, higher serial, signed",
+    "stale": "entries whose confirmation is overdue or due soon; failed reachability tests",
 }
 
 USAGE = "usage: directory247 [--version] VERB [ARGS...]\n\nverbs:\n" + "".join(
