@@ -48,7 +48,8 @@ from .errors import ReleaseError
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
 from .model import Entry, Release, Signer, timestamp
 from .verify import RELEASE_KEY_FILE, verify_release
-from .writers import atom, csv_export, datapackage, json_export, vcard
+from .rules import confirmation_due
+from .writers import atom, csv_export, datapackage, icalendar, json_export, vcard
 from .writers.json_export import dumps
 
 #: How long a release stays valid; see the module docstring (freeze protection).
@@ -57,6 +58,7 @@ INDEX = "index.json"
 FEED = atom.FEED_NAME
 CHANGES = "changes.json"
 CHECKSUMS = "SHA256SUMS"
+REMINDERS = "reminders.ics"
 _VERSION_FOLDER = re.compile(r"\d{4}\.\d{2}\.[1-9]\d*")
 _PUBLIC_KEY = b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
@@ -201,7 +203,23 @@ def default_exports() -> tuple[Export, ...]:
         Export("directory.vcf", _vcard, read_back_vcard),
         Export(CHANGES, _changes, read_back_changes),
         Export("datapackage.json", _datapackage, read_back_datapackage),
+        Export(REMINDERS, _reminders, read_back_reminders),
     )
+
+
+def _reminders(build: Build) -> bytes:
+    return icalendar.render(build.release.entries, build.release.released)
+
+
+def read_back_reminders(build: Build, data: bytes) -> None:
+    """One event per State, each on its confirmation due date."""
+    text = data.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
+    uids = [line[len("UID:"):] for line in text.split("\r\n") if line.startswith("UID:")]
+    expected = [f"confirm-{e.code.lower()}-{confirmation_due(e.confirmed).isoformat()}@directory247"
+                for e in build.release.entries]
+    if sorted(uids) != sorted(expected):
+        missing = sorted(set(expected) - set(uids)) or sorted(set(uids) - set(expected))
+        raise _mismatch(REMINDERS, f"events do not match the entries' due dates ({', '.join(missing[:3])})")
 
 
 def _csv_expected(entry: Entry, index: int) -> dict[str, Any]:
