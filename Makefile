@@ -23,9 +23,15 @@ site: $(STAMP)
 	$(MAKE) --no-print-directory demo-release RELEASE_FLAGS=--when-needed
 	$(BIN)/directory247 verify --state-dir build/verify-state releases/$$($(BIN)/python -c \
 	    'import json; print(json.load(open("releases/index.json"))["releases"][-1]["version"])')
+	@if ls releases/*/directory.json >/dev/null 2>&1; then \
+	    $(BIN)/directory247 build --out site; \
+	else \
+	    echo "No release in releases/ yet: the release step comes before 'directory247 build'; the site is not built."; \
+	fi
 
-## test: the whole suite
+## test: the whole suite (Chromium installed when missing, for the site tests)
 test: $(STAMP)
+	sh scripts/setup-system.sh browser
 	$(BIN)/python -m pytest -q
 
 ## lint: ruff and mypy, clean

@@ -24,7 +24,6 @@ from ..release import cut_release, latest_release
 from ..signatures import GnuPG
 from . import parser
 
-
 #: With --when-needed, a release this close to expiry is renewed even if nothing changed.
 RENEW_BEFORE = dt.timedelta(days=15)
 

@@ -1,0 +1,304 @@
+"""The site build pipeline: published releases -> Markdown -> MkDocs -> one folder, swapped in.
+
+Read as a straight pipeline (``build_site``):
+
+1. ``load_archive``: read every ``releases/<version>/`` folder (``directory.json`` through
+   ``json_export.parse``, ``changes.json``, ``manifest.json``), oldest release first. Pages are
+   made from released data only, never from the YAML under review.
+2. For each release, ``pages.render_pages`` gives its Markdown; it is written into a staging
+   docs folder together with the hand-written guides and assets of ``docs/``, beside a
+   staging ``mkdocs.yml`` that INHERITs the project's base config.
+3. ``mkdocs build --strict`` runs twice per release, in subprocesses: the web build (with the
+   version selector) into ``<out>/<version>/``, and the offline build (Material's offline
+   plugin, no version selector) that becomes ``downloads/directory247-site-<version>.zip``.
+4. Each release's files are copied, exactly, to ``downloads/<version>/`` (so the folder
+   verifies as published); ``latest/`` is a copy of the
+   newest version, ``versions.json`` is written in mike's format for Material's selector, and
+   the root ``index.html`` sends the reader to ``latest/``.
+5. The staging folder replaces ``--out`` by renames on one file system.
+
+Determinism: MkDocs reads ``SOURCE_DATE_EPOCH`` (set to the release time) for the sitemap,
+zip entries carry the release time and fixed permissions, and everything is written in a
+sorted order, so the same releases give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DirectoryError, UsageError
+from .pages import NAV, render_pages
+from .pages.common import GUIDES
+from .pages.published import PublishedRelease, parse_changes, parse_manifest
+from .pages.releases import bundle_name
+from .writers import json_export
+
+VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
+FILE_NAME_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MARKER = ".directory247-site"
+LATEST = "latest"
+
+
+
+class SiteError(DirectoryError):
+    """The site could not be built from the releases as they are."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    versions: tuple[str, ...]  # oldest first
+    seconds: float
+
+    @property
+    def latest(self) -> str:
+        return self.versions[-1]
+
+
+# --- 1. the archive ---------------------------------------------------------------------
+
+def _read(path: Path) -> bytes:
+    if path.is_symlink() or not path.is_file():
+        raise SiteError(f"{path}: not a regular file")
+    return path.read_bytes()
+
+
+def load_release(folder: Path) -> PublishedRelease:
+    """One release folder, checked: its name is its version, its file names are plain."""
+    if not VERSION_FORM.fullmatch(folder.name):
+        raise SiteError(f"{folder}: a release folder is named by its version (e.g. 2026.11.1)")
+    try:
+        release = json_export.parse(_read(folder / "directory.json"))
+        changes = folder / "changes.json"
+        changelog = parse_changes(_read(changes)) if changes.exists() else None
+        manifest_path = folder / "manifest.json"
+        manifest = parse_manifest(_read(manifest_path)) if manifest_path.exists() else ()
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SiteError(f"{folder}: cannot read the release ({type(exc).__name__}: {exc}); "
+                        "rebuild it with 'directory247 release'") from None
+    if release.version != folder.name:
+        raise SiteError(f"{folder}: directory.json says version {release.version}; "
+                        "the folder must carry the same name")
+    files = []
+    for path in sorted(folder.iterdir()):
+        if not FILE_NAME_FORM.fullmatch(path.name) or path.is_symlink() or not path.is_file():
+            raise SiteError(f"{path}: unexpected entry in a release folder (only plain files with plain names)")
+        files.append(path.name)
+    return PublishedRelease(release=release, changelog=changelog, manifest=manifest, files=tuple(files))
+
+
+def load_archive(releases_dir: Path) -> list[PublishedRelease]:
+    """Every release under ``releases_dir``, oldest (lowest serial) first."""
+    if not releases_dir.is_dir():
+        raise UsageError(f"{releases_dir}: no releases folder; cut a release first ('directory247 release')")
+    folders = [p for p in sorted(releases_dir.iterdir()) if p.is_dir() and (p / "directory.json").exists()]
+    if not folders:
+        raise UsageError(f"{releases_dir}: holds no release; cut one first ('directory247 release')")
+    archive = sorted((load_release(f) for f in folders), key=lambda r: r.release.serial)
+    serials = [r.release.serial for r in archive]
+    if len(set(serials)) != len(serials):
+        raise SiteError(f"{releases_dir}: two releases share a serial")
+    return archive
+
+
+# --- 2. staging -------------------------------------------------------------------------
+
+def guides_in(docs_dir: Path) -> tuple[str, ...]:
+    return tuple(name for name, _ in GUIDES if (docs_dir / name).is_file())
+
+
+def _nav(guides: Sequence[str]) -> list[object]:
+    nav: list[object] = [{title: page} for title, page in NAV]
+    titles = dict(GUIDES)
+    if guides:
+        nav.append({"Guides": [{titles[g]: g} for g in guides]})
+    return nav
+
+
+def stage_docs(target: Path, docs_dir: Path, pages: dict[str, str]) -> None:
+    """The hand-written ``docs/`` plus the generated pages; a guide may not shadow a generated page."""
+    if docs_dir.is_dir():
+        shutil.copytree(docs_dir, target, symlinks=False)
+    else:
+        target.mkdir(parents=True)
+    for path in sorted(pages):
+        out = target / path
+        if out.exists():
+            raise SiteError(f"{docs_dir / path}: the site generates this page; rename the hand-written one")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(pages[path], encoding="utf-8")
+
+
+def _yaml(value: object) -> str:
+    # JSON is YAML: the staging config needs no YAML writer and stays unambiguous.
+    return json.dumps(value, ensure_ascii=True)
+
+
+def staging_config(base_config: Path, docs: Path, site_dir: Path, guides: Sequence[str], *, versioned: bool) -> str:
+    lines = [
+        f"INHERIT: {_yaml(str(base_config.resolve()))}",
+        f"docs_dir: {_yaml(str(docs))}",
+        f"site_dir: {_yaml(str(site_dir))}",
+        f"nav: {_yaml(_nav(guides))}",
+    ]
+    if versioned:
+        lines.append(f"extra: {_yaml({'version': {'provider': 'mike', 'default': LATEST}})}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class MkDocsRun:
+    config: Path
+    offline: bool
+    epoch: int
+
+
+def run_mkdocs(job: MkDocsRun) -> None:
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(job.epoch), DIRECTORY247_OFFLINE="true" if job.offline else "false")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--config-file", str(job.config)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()
+        raise SiteError(f"mkdocs build --strict failed for {job.config.parent.name}:\n{output[-4000:]}")
+
+
+# --- 4. downloads, bundle, versions -----------------------------------------------------
+
+def _zip_time(moment: dt.datetime) -> tuple[int, int, int, int, int, int]:
+    t = moment.astimezone(dt.UTC)
+    return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second - t.second % 2)
+
+
+def _files_under(root: Path) -> Iterable[Path]:
+    return sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
+
+
+def write_zip(source: Path, target: Path, *, top: str, moment: dt.datetime) -> None:
+    """Deterministic zip of ``source`` under folder ``top``: sorted names, fixed times and modes."""
+    stamp = _zip_time(moment)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in _files_under(source):
+            info = zipfile.ZipInfo(f"{top}/{path.relative_to(source).as_posix()}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+
+
+def redirect_page(target: str, label: str) -> str:
+    """A static page that sends the reader on (works without scripts and from file://)."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{label}</title>\n<meta http-equiv=\"refresh\" content=\"0; url={target}\">\n"
+        f"<link rel=\"canonical\" href=\"{target}\">\n</head>\n<body>\n"
+        f"<p><a href=\"{target}\">{label}</a></p>\n</body>\n</html>\n"
+    )
+
+
+def versions_json(archive: Sequence[PublishedRelease]) -> bytes:
+    """mike's ``versions.json``: newest first, the newest aliased ``latest``."""
+    newest = archive[-1].version
+    items = [{"version": r.version, "title": r.version, "aliases": [LATEST] if r.version == newest else []}
+             for r in reversed(archive)]
+    return (json.dumps(items, indent=2) + "\n").encode("utf-8")
+
+
+def copy_downloads(archive: Sequence[PublishedRelease], releases_dir: Path, target: Path) -> None:
+    for item in archive:
+        folder = target / item.version
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in item.files:
+            shutil.copyfile(releases_dir / item.version / name, folder / name)
+
+
+# --- 5. the swap ------------------------------------------------------------------------
+
+def _check_replaceable(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UsageError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise UsageError(f"{out}: not a site built by directory247 (no {MARKER}); "
+                         "refusing to replace it, choose another --out")
+
+
+def swap_in(staged: Path, out: Path) -> None:
+    """Replace ``out`` by ``staged`` with renames on one file system; the old site is removed after."""
+    if not out.exists():
+        os.replace(staged, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(out, old)
+    os.replace(staged, out)
+    shutil.rmtree(old)
+
+
+# --- the pipeline -----------------------------------------------------------------------
+
+def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Path, jobs: int = 2) -> BuildResult:
+    started = time.monotonic()
+    out = out.absolute()
+    _check_replaceable(out)
+    archive = load_archive(releases_dir)
+    guides = guides_in(docs_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        site_root = staging / "site"
+        work = staging / "work"
+        site_root.mkdir()
+        runs: list[MkDocsRun] = []
+        for index, item in enumerate(archive):
+            pages = render_pages(archive[: index + 1], guides=guides)
+            epoch = int(item.release.released.timestamp())
+            for offline in (False, True):
+                variant = work / ("offline" if offline else "web") / item.version
+                docs = variant / "docs"
+                stage_docs(docs, docs_dir, pages)
+                site_dir = variant / "bundle" / item.version if offline else site_root / item.version
+                config = variant / "mkdocs.yml"
+                config.write_text(staging_config(base_config, docs, site_dir, guides, versioned=not offline),
+                                  encoding="utf-8")
+                runs.append(MkDocsRun(config=config, offline=offline, epoch=epoch))
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(run_mkdocs, runs))
+
+        downloads = site_root / "downloads"
+        copy_downloads(archive, releases_dir, downloads)
+        for item in archive:
+            bundle = work / "offline" / item.version / "bundle"
+            copy_downloads([item], releases_dir, bundle / "downloads")
+            title = f"Directory of 24/7 contact points, release {item.version}"
+            (bundle / "index.html").write_text(redirect_page(f"{item.version}/index.html", title), encoding="utf-8")
+            write_zip(bundle, downloads / bundle_name(item.version),
+                      top=f"directory247-site-{item.version}", moment=item.release.released)
+
+        newest = archive[-1].version
+        shutil.copytree(site_root / newest, site_root / LATEST)
+        (site_root / "versions.json").write_bytes(versions_json(archive))
+        (site_root / "index.html").write_text(
+            redirect_page(f"{LATEST}/index.html", "Directory of 24/7 contact points"), encoding="utf-8")
+        (site_root / MARKER).write_text(f"built by directory247 from release {newest}\n", encoding="utf-8")
+        swap_in(site_root, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildResult(out=out, versions=tuple(r.version for r in archive), seconds=time.monotonic() - started)
+
+
+__all__ = ["BuildResult", "SiteError", "build_site", "load_archive", "load_release"]
