@@ -47,8 +47,8 @@ from . import manifest as manifests
 from .errors import ReleaseError
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
 from .model import Entry, Release, Signer, timestamp
-from .verify import RELEASE_KEY_FILE, verify_release
 from .rules import confirmation_due
+from .verify import RELEASE_KEY_FILE, verify_release
 from .writers import atom, csv_export, datapackage, icalendar, json_export, vcard
 from .writers.json_export import dumps
 
