@@ -22,7 +22,7 @@ site: $(STAMP)
 	$(BIN)/directory247 check
 	$(MAKE) --no-print-directory demo-release RELEASE_FLAGS=--when-needed
 	$(BIN)/directory247 verify --state-dir build/verify-state releases/$$($(BIN)/python -c \
-	    'import json; print(json.load(open("releases/index.json"))["releases"][-1]["version"])')
+	    'import json; print(json.load(open("releases/index.json"))["latest"])')
 	@if ls releases/*/directory.json >/dev/null 2>&1; then \
 	    $(BIN)/directory247 build --out site; \
 	else \
