@@ -404,3 +404,19 @@ def test_cache_hits_on_unchanged_entries(repo: Repo, tmp_path: Path) -> None:
     second = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=second).ok
     assert (second.hits, second.misses) == (2, 0)
+
+
+def test_diff_summarises_a_change_per_state(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIRECTORY247_ROOT", str(repo.path))
+    assert main(["diff", "--base", "HEAD"]) == 0
+    assert capsys.readouterr().out == "no change to entries or keys since HEAD\n"
+    repo.bump("NO", '- number: "+4721234567"', '- number: "+4721234568"')
+    (repo.path / "directory" / "se.yaml").unlink()
+    repo.write("keys/authorisations.yaml", repo.read("keys/authorisations.yaml") + b"\n")
+    assert main(["diff", "--base", "HEAD"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "NO: contact_points[0].phones[0].number +4721234567 -> +4721234568; serial 1 -> 2"
+    assert out[1].startswith("SE: ") and "removed" in out[1]
+    assert out[2] == "keys: keys/authorisations.yaml changed"
+    assert main(["diff", "--base", "nope"]) == 2
