@@ -119,11 +119,13 @@ def test_new_scaffolds_and_refuses_overwrite(capsys: pytest.CaptureFixture[str],
     assert "code: FR" in text
     assert "# Change counter of this entry." in text
     assert "#   native_name: Name of the State in its own language(s)" in text
-    # Shape is right: only the placeholders (replace-me@...invalid) stop it from validating.
+    # Shape is right: only the placeholders stop it from validating, each named once.
     code, out, _ = run(capsys, "validate", str(path))
     assert code == 1
     lines = [line for line in out.splitlines() if ": error: " in line]
-    assert lines and all("replace-me@fr.invalid" in line for line in lines)
+    assert len(lines) == 12
+    assert all("left from 'directory247 new'" in line or "replace-me@fr.invalid" in line for line in lines)
+    assert ": error: contact_points[0].time_zone: placeholder 'REPLACE: IANA time zone" in out
     before = path.read_bytes()
     code, _, err = run(capsys, "new", "FR")
     assert code == 2

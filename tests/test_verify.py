@@ -163,7 +163,7 @@ CASES: dict[str, tuple[Spoil, str]] = {
     "missing-manifest-signature": (lambda f, w: (f / "manifest.json.asc").unlink(), "manifest.json.asc: missing"),
     "missing-manifest": (lambda f, w: (f / "manifest.json").unlink(), "manifest.json: missing"),
     "missing-key-file": (lambda f, w: (f / "release-key.asc").unlink(),
-                         "release-key.asc: missing; give the release key with --keyring FILE"),
+                         "release-key.asc: missing; the release folder is incomplete, download it again"),
     "symlinked-file": (lambda f, w: _symlink(f), "directory.json: is a symbolic link; a release holds regular files"),
     "manifest-edited": (lambda f, w: _edit_manifest(f), "manifest.json: BAD signature"),
     "export-signature-swapped": (lambda f, w: shutil.copy(f / "manifest.json.asc", f / "directory.json.asc"),

@@ -21,11 +21,14 @@ It does not print; the CLI reports ``CheckOutcome.problems``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .authorisations import AUTHORISATIONS, AUTHORISATIONS_SIGNATURE, Trust, load_trust, parse_authorisations
 from .cache import StatusCache
@@ -34,8 +37,11 @@ from .loader import load_entry
 from .model import Entry, Signer
 from .problems import Problem, Severity, has_errors
 from .repository import GitRevision, Snapshot, WorkTree
-from .signatures import verify
+from .signatures import Verified, preload_keys, verify
 from .validation import EntryResult, validate_entry
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 ENTRY_NAME = re.compile(r"directory/([a-z]{2})\.yaml")
 SIGNATURE_NAME = re.compile(r"directory/([a-z]{2})\.yaml\.asc")
@@ -80,12 +86,77 @@ def _serial_of(data: bytes | None) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
+@dataclass(frozen=True)
+class SignatureJob:
+    """One entry and its detached signature, to verify against its State's authorised keys."""
+
+    path: str  # directory/<cc>.yaml; the signature is path + ".asc"
+    code: str
+    data: bytes
+    signature: bytes
+
+
+Verdict = Verified | SignatureError
+
+
+def trust_context(trust: Trust) -> bytes:
+    """What a cached verdict was reached under: root key, authorisations, their signature and
+    every authorised key (``Trust.digest_material``). Part of every cache key."""
+    return hashlib.sha256(trust.digest_material).digest()
+
+
+def default_workers() -> int:
+    # gpgv is a process: threads only wait for it, so twice the cores keeps every core busy.
+    return max(2, (os.cpu_count() or 2) * 2)
+
+
+def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, cache: StatusCache | None,
+                context: bytes) -> Verdict:
+    try:
+        return verify(job.data, job.signature, keys=trust.keys_for(job.code),
+                      allowed=set(trust.authorisations.signers_for(job.code)), now=now,
+                      label=job.path + ".asc", state=job.code, cache=cache, cache_context=context)
+    except SignatureError as exc:
+        return exc
+
+
+def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
+            cache: StatusCache | None) -> dict[str, Future[Verdict]]:
+    # Every authorised key read by one gpg call, not one per State.
+    preload_keys(trust.keys.values())
+    context = trust_context(trust)
+    return {job.path: pool.submit(_verify_job, job, trust, now, cache, context) for job in jobs}
+
+
+def _collect(futures: Mapping[str, Future[Verdict]], progress: Progress | None) -> dict[str, Verdict]:
+    verdicts: dict[str, Verdict] = {}
+    total = len(futures)
+    paths = {future: path for path, future in futures.items()}
+    for done, future in enumerate(as_completed(paths), start=1):
+        verdicts[paths[future]] = future.result()
+        if progress is not None:
+            progress("verifying signatures", done, total)
+    return verdicts
+
+
+def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.datetime,
+                      cache: StatusCache | None = None, workers: int | None = None,
+                      progress: Progress | None = None) -> dict[str, Verdict]:
+    """The verdict on each job's signature, by entry path: ``Verified`` or the
+    ``SignatureError`` saying which rule failed. gpgv runs in a pool of ``workers`` threads
+    (default: twice the cores); this is the verification half of ``run_check``."""
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+        return _collect(_submit(pool, jobs, trust, now, cache), progress)
+
+
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,
-              workers: int | None = None, cache: StatusCache | None = None) -> CheckOutcome:
+              workers: int | None = None, cache: StatusCache | None = None,
+              progress: Progress | None = None) -> CheckOutcome:
     """Check the working tree at ``root`` against the trusted ``base`` revision (or itself).
 
     ``cache`` (see ``cache.py``) skips gpgv for signatures verified before over the same
-    bytes and keys; every other rule runs again."""
+    bytes and keys; every other rule runs again. ``progress`` is called with
+    ``(stage, done, total)`` as entries are validated and signatures verified."""
     change = WorkTree(root)
     trusted: Snapshot = GitRevision(root, base) if base else change
     outcome = CheckOutcome()
@@ -135,27 +206,39 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
 
     entry_paths = [p for p in sorted(entries) if ENTRY_NAME.fullmatch(p)]
     outcome.files = len(entry_paths)
-    results = [validate_entry(entries[p], p, today=today, strict=strict) for p in entry_paths]
+    jobs = [SignatureJob(p, _code(p), entries[p], entries[p + ".asc"]) for p in entry_paths
+            if p + ".asc" in entries and trust.authorisations.signers_for(_code(p))]
+
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+        # gpgv runs in the pool while this thread validates: the two overlap on the cores.
+        futures = _submit(pool, jobs, trust, now, cache)
+        results = []
+        for done, path in enumerate(entry_paths, start=1):
+            results.append(validate_entry(entries[path], path, today=today, strict=strict))
+            if progress is not None:
+                progress("validating entries", done, len(entry_paths))
+        verdicts = _collect(futures, progress)
+
     for result in results:
         problems.extend(result.problems)
-
-    def examine(result: EntryResult) -> tuple[list[Problem], AcceptedEntry | None]:
-        return _examine(result, entries, base_entries if base else None, trust, now, cache)
-
-    with ThreadPoolExecutor(max_workers=workers or max(2, (os.cpu_count() or 2) * 2)) as pool:
-        for found, accepted in pool.map(examine, results):
-            problems.extend(found)
-            if accepted is not None:
-                outcome.accepted.append(accepted)
+        found, accepted = _examine(result, verdicts.get(result.source), entries,
+                                   base_entries if base else None, trust, now)
+        problems.extend(found)
+        if accepted is not None:
+            outcome.accepted.append(accepted)
     outcome.problems = sorted(set(problems))
     return outcome
 
 
-def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[str, bytes] | None,
-             trust: Trust, now: dt.datetime,
-             cache: StatusCache | None) -> tuple[list[Problem], AcceptedEntry | None]:
+def _code(path: str) -> str:
+    return path[len("directory/"):-len(".yaml")].upper()
+
+
+def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, bytes],
+             base_entries: dict[str, bytes] | None, trust: Trust,
+             now: dt.datetime) -> tuple[list[Problem], AcceptedEntry | None]:
     path = result.source
-    code = path[len("directory/"):-len(".yaml")].upper()
+    code = _code(path)
     signature_path = path + ".asc"
     signature = entries.get(signature_path)
     found: list[Problem] = []
@@ -164,17 +247,15 @@ def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[
                               f"missing signature of {code}'s entry; run 'directory247 sign {path}'"))
         return found, None
     authorised = trust.authorisations.signers_for(code)
-    if not authorised:
+    if not authorised or verdict is None:
         found.append(_problem(signature_path, "(signature)",
                               f"no key is authorised for {code} in {trust.source}; ask the Secretariat"))
         return found, None
-    try:
-        verified = verify(result.data, signature, keys=trust.keys_for(code), allowed=set(authorised),
-                          now=now, label=signature_path, state=code, cache=cache)
-    except SignatureError as exc:
-        message = _name_other_state(str(exc).removeprefix(signature_path + ": "), trust, code)
+    if isinstance(verdict, SignatureError):
+        message = name_other_state(str(verdict).removeprefix(signature_path + ": "), trust, code)
         found.append(_problem(signature_path, "(signature)", message))
         return found, None
+    verified = verdict
     entry_tree = result.entry
     if entry_tree is not None and result.document is not None:
         demo = entry_tree.get("demo") is True
@@ -203,7 +284,7 @@ def _examine(result: EntryResult, entries: dict[str, bytes], base_entries: dict[
 _UNKNOWN_KEY = re.compile(r"signed by unknown key ([0-9A-F]{16,40}), which is not authorised for ([A-Z]{2})")
 
 
-def _name_other_state(message: str, trust: Trust, code: str) -> str:
+def name_other_state(message: str, trust: Trust, code: str) -> str:
     """A key unknown to this State's keyring may be another State's: say so, it is the likelier mistake."""
     match = _UNKNOWN_KEY.fullmatch(message)
     if not match:

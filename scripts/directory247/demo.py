@@ -187,7 +187,8 @@ def generate(root: Path, serials: dict[str, int] | None = None, force: bool = Fa
         if path.exists() and not force:
             continue
         header = (f"# {state['name']}: demonstration entry of the 24/7 Directory. Fictional contact data.\n"
-                  "# Edit, then run: directory247 validate && directory247 sign " + path.name + "\n")
+                  f"# Edit, raise serial, then run: directory247 validate directory/{path.name} && "
+                  f"directory247 sign directory/{path.name}\n")
         path.write_text(header + dump(entry), encoding="utf-8")
         written.append(path)
     return written

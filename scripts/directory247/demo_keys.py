@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -21,8 +22,10 @@ from pathlib import Path
 
 from .authorisations import AUTHORISATIONS, ROOT_KEY, parse_authorisations, pubkey_path
 from .entry_yaml import dump
+from .errors import DirectoryError
 from .paths import project_root
 from .publish import write_atomic
+from .signatures import verify
 
 DEMO_KEYS_DIR = "demo-keys"
 EXPIRY = "2031-12-31"
@@ -88,6 +91,18 @@ def generate(root: Path) -> None:
     sign(root)
 
 
+def _root_signature_holds(root: Path, fingerprint: str) -> bool:
+    signature = root / (AUTHORISATIONS + ".asc")
+    if not signature.exists():
+        return False
+    try:
+        verify((root / AUTHORISATIONS).read_bytes(), signature.read_bytes(), keys=[(root / ROOT_KEY).read_bytes()],
+               allowed={fingerprint}, now=dt.datetime.now(dt.UTC), label=AUTHORISATIONS + ".asc")
+    except DirectoryError:
+        return False
+    return True
+
+
 def sign(root: Path, only: list[str] | None = None) -> int:
     """Re-sign the authorisations with the demo root key and entries with their State keys."""
     secret = root / DEMO_KEYS_DIR
@@ -103,7 +118,9 @@ def sign(root: Path, only: list[str] | None = None) -> int:
                                  "--local-user", f"{fpr}!", "--output", "-", str(path))
                 write_atomic(path.with_name(path.name + ".asc"), signature)
 
-            if only is None:
+            if only is None and not _root_signature_holds(root, authorisations.root):
+                # Re-signing an unchanged file would still change keys/, which the gate treats
+                # as a change of authorisations; so only sign when the signature is missing or stale.
                 detach(root / AUTHORISATIONS, authorisations.root)
             for entry in sorted((root / "directory").glob("*.yaml")):
                 code = entry.stem.upper()

@@ -20,7 +20,8 @@ def text(problems: Sequence[Problem], files: int, subject: str = "entries") -> s
         lines.append(f"{errors} error{'s' if errors != 1 else ''}, "
                      f"{warnings} warning{'s' if warnings != 1 else ''} in {files} file{'s' if files != 1 else ''}")
     else:
-        lines.append(f"{files} {subject} checked: no problems")
+        noun = subject if files != 1 else {"entries": "entry", "signed entries": "signed entry"}.get(subject, subject)
+        lines.append(f"{files} {noun} checked: no problems")
     return "\n".join(lines) + "\n"
 
 

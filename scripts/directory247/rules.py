@@ -329,7 +329,26 @@ def rule_demo_marker(ctx: Context) -> Iterator[Problem]:
                           Severity.WARNING)
 
 
+#: What ``directory247 new`` writes where only the Party knows the value.
+PLACEHOLDER = "REPLACE"
+
+
+def rule_placeholders(ctx: Context) -> Iterator[Problem]:
+    """Scaffold placeholders left in: every one must be replaced before the entry can pass."""
+    work: list[tuple[FieldPath, Any]] = [((), ctx.entry)]
+    while work:
+        path, node = work.pop()
+        if isinstance(node, dict):
+            work.extend(((*path, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            work.extend(((*path, i), v) for i, v in enumerate(node))
+        elif isinstance(node, str) and node.startswith(PLACEHOLDER):
+            yield ctx.problem(path, f"placeholder {node!r} left from 'directory247 new'; replace it with the "
+                                    "real value")
+
+
 RULES: tuple[Rule, ...] = (
+    rule_placeholders,
     rule_code_matches_file,
     rule_country,
     rule_dates,

@@ -1,8 +1,8 @@
 """A new entry for a State, shaped by the schema and commented from its descriptions.
 
-The scaffold has every field of the schema, each preceded by its description, and values
-that show the expected form. Contact details are placeholders under ``.invalid`` so that
-``validate`` refuses the entry until the Party has filled in real ones.
+The scaffold has every field of the schema, each preceded by its description. Every value
+only the Party knows is a placeholder starting with ``REPLACE`` (or an address under
+``.invalid``), which ``validate`` refuses, so nothing invented can pass as a fact.
 """
 
 from __future__ import annotations
@@ -17,40 +17,41 @@ from .entry_yaml import dump
 from .errors import UsageError
 from .loader import _SchemaWalker
 from .problems import FieldPath
+from .rules import PLACEHOLDER
 
 
 def template(code: str, today: dt.date) -> dict[str, Any]:
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         raise UsageError(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
-    example = phonenumbers.example_number_for_type(code, phonenumbers.PhoneNumberType.FIXED_LINE)
-    phone = (phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-             if example is not None else "+10000000000")
+    country_code = phonenumbers.country_code_for_region(code)
+    phone = f"REPLACE with +{country_code} and the number" if country_code else "REPLACE with +<country code><number>"
     placeholder = f"{code.lower()}.invalid"
+    replace = PLACEHOLDER
     return {
         "schema_version": "1",
         "code": code,
         "name": country.name,
         "serial": 1,
         "confirmed": today.isoformat(),
-        "status": "party",
+        "status": f"{replace}: party, signatory or invited",
         "treaty": {
-            "signature": "2001-11-23",
-            "ratification": "2001-11-23",
-            "entry_into_force": "2001-11-23",
-            "source": "https://www.coe.int/en/web/conventions/full-list?module=signatures-by-treaty&treatynum=185",
+            "signature": f"{replace}: YYYY-MM-DD, or remove the line",
+            "ratification": f"{replace}: YYYY-MM-DD, or remove the line",
+            "entry_into_force": f"{replace}: YYYY-MM-DD, or remove the line",
+            "source": f"{replace}: where these treaty facts come from (URL of the Treaty Office chart)",
             "as_of": today.isoformat(),
         },
         "contact_points": [{
             "role": "primary",
-            "authority": "Name of the authority",
-            "unit": "Name of the 24/7 unit",
+            "authority": f"{replace}: name of the authority",
+            "unit": f"{replace}: name of the 24/7 unit",
             "authority_type": "police",
             "available_24_7": True,
             "phones": [{"number": phone, "kind": "24/7"}],
             "emails": [f"replace-me@{placeholder}"],
             "languages": ["en"],
-            "time_zone": "Etc/UTC",
+            "time_zone": f"{replace}: IANA time zone, e.g. Europe/Oslo",
         }],
         "request_intake": {
             "languages": ["en"],
@@ -63,7 +64,7 @@ def template(code: str, today: dt.date) -> dict[str, Any]:
             "emergency_disclosure": False,
         },
         "related_authorities": {
-            "mla_central_authority": {"name": "Name of the central authority for mutual assistance",
+            "mla_central_authority": {"name": f"{replace}: name of the central authority for mutual assistance",
                                       "emails": [f"replace-me@{placeholder}"]},
         },
     }
@@ -94,7 +95,7 @@ def descriptions(entry: dict[str, Any], schema: dict[str, Any]) -> dict[FieldPat
 def render(code: str, today: dt.date, schema: dict[str, Any]) -> str:
     entry = template(code, today)
     header = (f"# {entry['name']}: entry of the 24/7 Directory, scaffolded by 'directory247 new'.\n"
-              "# Replace every placeholder (names, phones, replace-me@...invalid addresses), then run\n"
+              "# Replace every REPLACE placeholder and replace-me@...invalid address, then run\n"
               f"#   directory247 validate directory/{code.lower()}.yaml\n"
               f"#   directory247 sign directory/{code.lower()}.yaml\n")
     present = {".".join(str(k) for k in path if isinstance(k, str))

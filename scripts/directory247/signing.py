@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .authorisations import AUTHORISATIONS, Trust
+from .check import name_other_state
 from .errors import DirectoryError, SignatureError, UsageError
 from .problems import Problem
 from .publish import write_atomic
@@ -52,6 +53,8 @@ class SignedEntry:
 
 def entry_code(path: Path) -> str:
     """The State code an entry path names; refuses what cannot be an entry file."""
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"{path}: no such file (entries are in directory/, e.g. directory/no.yaml)")
     if not path.is_file() or path.is_symlink():
         raise UsageError(f"{path}: not a regular file")
     code = file_code(path.name)
@@ -105,7 +108,10 @@ def sign_entry(data: bytes, source: str, *, trust: Trust, gnupg: GnuPG, key: str
                           allowed=set(trust.authorisations.signers_for(code)), now=now,
                           label=f"{source}.asc", state=code)
     except SignatureError as exc:
-        raise DirectoryError(f"the new signature does not pass the gate, so nothing was written: {exc}") from None
+        label = f"{source}.asc: "
+        reason = name_other_state(str(exc).removeprefix(label), trust, code)
+        raise DirectoryError(f"the new signature does not pass the gate, so nothing was written: "
+                             f"{label}{reason}") from None
     return SignedEntry(code, data, signature, verified)
 
 

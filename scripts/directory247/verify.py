@@ -240,7 +240,7 @@ def verify_release(
     pinned = fingerprint.replace(" ", "").upper()
     if release_key is None:
         if not (folder / RELEASE_KEY_FILE).exists() and not (folder / RELEASE_KEY_FILE).is_symlink():
-            raise ReleaseError(f"{RELEASE_KEY_FILE}: missing; give the release key with --keyring FILE")
+            raise ReleaseError(f"{RELEASE_KEY_FILE}: missing; the release folder is incomplete, download it again")
         release_key, key_label = _read(folder, RELEASE_KEY_FILE, MAX_KEY_BYTES), RELEASE_KEY_FILE
     if len(release_key) > MAX_KEY_BYTES:
         raise ReleaseError(f"{key_label}: is larger than {MAX_KEY_BYTES} bytes; not a release key")
