@@ -4,8 +4,11 @@
 the second with one changed phone (Norway's 24/7 number), so the history and the version
 selector have content. Each folder holds the canonical ``directory.json`` (written by
 ``json_export.render``) and small stand-ins for the other files of a release: ``changes.json``,
-``manifest.json`` (real sha256 and sizes), ``directory.csv`` and a placeholder signature.
-``hostile_entry`` is an entry whose every free-text field tries to inject something.
+``manifest.json`` (real sha256 and sizes), ``directory.csv`` and a placeholder signature. The
+second also holds ``reachability.json``, made from the demo ``reachability/tests.yaml`` (Malta's
+primary contact point failed its last test; France failed, then passed a re-test); the first
+is older than that file and has none. ``hostile_entry`` is an entry whose every free-text
+field tries to inject something.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from pathlib import Path
 
 from conftest import ROOT, TODAY
 from directory247.model import ContactPoint, Entry, Phone, Release, SecureChannel, Signer, timestamp
+from directory247.reachability import REACHABILITY, LastTests, Reachability, last_tests, parse_reachability
 from directory247.validation import entry_files, validate_files
-from directory247.writers import json_export
+from directory247.writers import json_export, reachability_export
 
 FIRST = "2026.11.1"
 SECOND = "2026.11.2"
@@ -85,12 +89,22 @@ def hostile_entry(template: Entry) -> Entry:
     )
 
 
+FAILED_STATE = "MT"  # the demo records' one contact point whose last test was not answered
+ROOT_SIGNER = "0000000000000000000000000000000000000000"
+
+
+def demo_reachability() -> Reachability:
+    """The demo records, parsed (not verified: the site tests are not about signatures)."""
+    parsed = parse_reachability((ROOT / REACHABILITY).read_bytes())
+    return dataclasses.replace(parsed, signer=ROOT_SIGNER)
+
+
 def _sha(data: bytes) -> dict[str, object]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
 def write_release(folder: Path, release: Release, previous: Release | None, changes: list[dict[str, object]],
-                  summary: list[str]) -> Path:
+                  summary: list[str], reachability: LastTests | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "directory.json": json_export.render(release),
@@ -98,6 +112,8 @@ def write_release(folder: Path, release: Release, previous: Release | None, chan
         "changes.json": json_export.dumps({"from": previous.version if previous else None, "to": release.version,
                                            "changes": changes, "summary": summary}),
     }
+    if reachability is not None:
+        files[reachability_export.NAME] = reachability_export.render(reachability)
     for name, data in files.items():
         (folder / name).write_bytes(data)
     manifest = {"version": release.version, "serial": release.serial,
@@ -124,7 +140,7 @@ def make_archive(root: Path, *, extra: tuple[Entry, ...] = ()) -> Path:
                     "old": old_phone, "new": NORWAY_NEW_PHONE},
                    {"code": "NO", "field": "serial", "kind": "changed",
                     "old": norway.serial, "new": norway.serial + 1}],
-                  ["NO: 24/7 phone changed"])
+                  ["NO: 24/7 phone changed"], last_tests(demo_reachability(), second))
     return root
 
 

@@ -327,7 +327,7 @@ def test_whole_demo_directory_round_trips(tmp_path: Path, release_key: ReleaseKe
 def test_full_release_layout(tmp_path: Path, release_key: ReleaseKey, accepted: list[tuple[Entry, Signer]]) -> None:
     published = cut(tmp_path / "releases", release_key, accepted, exports=default_exports())
     signed = ["SHA256SUMS", "changes.json", "datapackage.json", "directory.csv", "directory.json", "directory.vcf",
-              "reminders.ics"]
+              "reachability.json", "reminders.ics"]
     expected = {"manifest.json", "manifest.json.asc", "release-key.asc", *signed, *(f"{n}.asc" for n in signed)}
     assert {p.name for p in published.folder.iterdir()} == expected
     assert [r.name for r in published.manifest.files if r.signature] == signed

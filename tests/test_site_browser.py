@@ -180,6 +180,26 @@ def test_index_filter_narrows_the_table(page: Any, base_url: str) -> None:
     assert rows.count() == 1
 
 
+def test_failed_reachability_test_is_marked_on_the_index_and_the_state_page(page: Any, base_url: str) -> None:
+    """Malta's 24/7 line failed its last test in the demo records published with the release."""
+    page.goto(f"{base_url}/latest/index.html")
+    assert page.locator("[data-count='failed']").inner_text() == "1"
+    page.locator("a[href='directory.html?attention=any']").click()  # the home page's link to the filtered index
+    page.wait_for_url("**/latest/directory.html?attention=any")
+    rows = page.locator("#d247-directory tbody tr:visible")
+    assert rows.count() == 1 and "Malta" in rows.first.inner_text()
+    badge = rows.first.locator(".d247-failed")
+    assert badge.is_visible() and badge.inner_text() == "\u26a0 failed test"
+    page.select_option("#d247-attention", "")
+    assert rows.count() == len(sitetools.demo_entries())
+    page.locator("#d247-directory a", has_text="Malta").click()
+    page.wait_for_url("**/latest/states/mt.html")
+    warning = page.locator(".d247-failed-warning").first
+    assert warning.is_visible() and "did not answer" in warning.inner_text()
+    last_test = page.locator("table.d247-fields tr", has_text="Last reachability test").first
+    assert "2026-10-20 by phone" in last_test.inner_text() and "not answered" in last_test.inner_text()
+
+
 def test_state_page_shows_everything_a_duty_officer_needs(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/latest/states/no.html")
     phone = page.locator(".d247-phone a")

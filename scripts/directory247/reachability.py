@@ -23,6 +23,10 @@ For the site and ``stale``::
     result = last.get(("NO", 0))                               # None: never tested
     if result is not None and result.failed: ...               # flag the contact point
 
+What a release publishes (``reachability.json``, written by ``writers.reachability_export``)
+is ``last_tests``: the last test of each contact point of the release's entries, as of the
+release time, as ``LastTests``; the site reads it back from each release folder.
+
 What this module does not own: whether a change to ``reachability/`` may land (a reviewer
 and the root signature decide), and how results are shown (``stale``, the site).
 """
@@ -43,7 +47,7 @@ from jsonschema.exceptions import ValidationError
 from .authorisations import Trust
 from .errors import SignatureError, TrustError
 from .loader import Document, coerce, load_entry
-from .model import Entry
+from .model import Entry, Release
 from .paths import schema_dir
 from .problems import FieldPath, Problem, Severity, field_name
 from .repository import Snapshot, WorkTree
@@ -287,3 +291,86 @@ def load_reachability(source: Snapshot | Path, trust: Trust, now: dt.datetime) -
             f"{REACHABILITY}: says demo: {str(parsed.demo).lower()}, but the trusted keys are "
             f"{trust.authorisations.network} keys; demonstration records and production records never mix")
     return Reachability(parsed.results, parsed.serial, parsed.demo, verified.primary_fingerprint, verified.created)
+
+
+# --- what a release publishes ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LastTest:
+    """The last test of one contact point, as a release publishes it: the contact point is
+    always named by its index, never by role, so a reader needs no rule to find it."""
+
+    code: str
+    contact_point: int
+    date: dt.date
+    channel: str  # "phone" | "email" | "other"
+    answered: bool
+    response_minutes: int | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.contact_point < 0:
+            raise ValueError("contact_point is an index, 0 or more")
+        if self.answered != (self.response_minutes is not None):
+            raise ValueError("response_minutes is given exactly when the test was answered")
+
+    @property
+    def key(self) -> ContactKey:
+        return (self.code, self.contact_point)
+
+    @property
+    def failed(self) -> bool:
+        """The contact point did not answer its last test."""
+        return not self.answered
+
+
+@dataclass(frozen=True)
+class LastTests:
+    """The last test of each tested contact point of one release, as of its release time.
+
+    ``source_serial`` is the serial of the root-signed ``reachability/tests.yaml`` they come
+    from, None when no records existed; a contact point absent from ``results`` was never
+    tested (or not by the release time).
+    """
+
+    version: str
+    as_of: dt.datetime
+    demo: bool = False
+    source_serial: int | None = None
+    results: tuple[LastTest, ...] = ()
+
+    def __post_init__(self) -> None:
+        keys = [result.key for result in self.results]
+        if keys != sorted(set(keys)):
+            raise ValueError("results must be unique per contact point and sorted by (code, contact_point)")
+
+    def get(self, code: str, contact_point: int) -> LastTest | None:
+        return next((r for r in self.results if r.key == (code, contact_point)), None)
+
+    def for_entry(self, code: str) -> tuple[LastTest, ...]:
+        return tuple(r for r in self.results if r.code == code)
+
+    def failed(self, code: str) -> tuple[LastTest, ...]:
+        """The contact points of ``code`` whose last test was not answered."""
+        return tuple(r for r in self.results if r.code == code and r.failed)
+
+
+def last_test_results(reach: Reachability, entries: Iterable[Entry], released: dt.datetime) -> tuple[LastTest, ...]:
+    """The last test of each contact point of ``entries``, counting tests dated up to the day
+    (UTC) of ``released``, sorted by contact point (pure)."""
+    last = last_results(reach.results, entries, released.astimezone(dt.UTC).date())
+    return tuple(
+        LastTest(code=code, contact_point=index, date=result.date, channel=result.channel,
+                 answered=result.answered, response_minutes=result.response_minutes, note=result.note)
+        for (code, index), result in sorted(last.items())
+    )
+
+
+def last_tests(reach: Reachability, release: Release) -> LastTests:
+    """What ``release`` publishes of the verified records ``reach`` (pure).
+
+    ``reach`` must come from ``load_reachability``: this function does not check who signed it.
+    """
+    return LastTests(version=release.version, as_of=release.released, demo=release.demo,
+                     source_serial=reach.serial if reach.present else None,
+                     results=last_test_results(reach, release.entries, release.released))

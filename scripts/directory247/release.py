@@ -8,9 +8,10 @@ The pipeline, in order (``cut_release``)::
     releases/<version>/ -> rewrite releases/index.json and releases/feed.atom
 
 A release folder holds ``default_exports()`` (directory.json, directory.csv, directory.vcf,
-changes.json, datapackage.json), ``release-key.asc``, ``SHA256SUMS`` (for users with only
-gpg and ``sha256sum``), ``manifest.json``, and a detached ``.asc`` by the release key for the
-manifest, every export and SHA256SUMS (``manifest.expected_names`` is the exact rule).
+changes.json, datapackage.json, reminders.ics, reachability.json), ``release-key.asc``,
+``SHA256SUMS`` (for users with only gpg and ``sha256sum``), ``manifest.json``, and a detached
+``.asc`` by the release key for the manifest, every export and SHA256SUMS
+(``manifest.expected_names`` is the exact rule).
 
 A failure anywhere before the rename leaves no trace: the staging folder is removed and
 earlier releases are never touched. ``releases/index.json`` and ``releases/feed.atom`` are
@@ -23,8 +24,8 @@ published (freeze protection): the Secretariat must cut a release at least that 
 when nothing changed.
 
 Reproducible: the exports and the manifest are a pure function of the entries, their
-signers, the previous release and the release time (``SOURCE_DATE_EPOCH`` in the command).
-Only the ``.asc`` signatures differ between two builds.
+signers, the previous release, the reachability records and the release time
+(``SOURCE_DATE_EPOCH`` in the command). Only the ``.asc`` signatures differ between two builds.
 
 Not owned here: deciding which entries are accepted (``check.run_check``), where the
 secret key lives (the ``sign`` callable), printing. This module never prints or exits.
@@ -38,19 +39,23 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import changes, publish
 from . import manifest as manifests
 from .errors import ReleaseError
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
 from .model import Entry, Release, Signer, timestamp
+from .reachability import Reachability, last_tests
 from .rules import confirmation_due
 from .verify import RELEASE_KEY_FILE, verify_release
-from .writers import atom, csv_export, datapackage, icalendar, json_export, vcard
+from .writers import atom, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
 from .writers.json_export import dumps
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 #: How long a release stays valid; see the module docstring (freeze protection).
 VALIDITY = dt.timedelta(days=45)
@@ -72,6 +77,8 @@ class Build:
     release: Release
     previous: Release | None
     files: Mapping[str, bytes]  # the exports already rendered, in default_exports() order
+    #: the root-verified reachability records (``reachability.load_reachability``); empty: none
+    reachability: Reachability = field(default_factory=Reachability)
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,25 @@ def default_exports() -> tuple[Export, ...]:
         Export(CHANGES, _changes, read_back_changes),
         Export("datapackage.json", _datapackage, read_back_datapackage),
         Export(REMINDERS, _reminders, read_back_reminders),
+        Export(reachability_export.NAME, _reachability, read_back_reachability),
     )
+
+
+def _reachability(build: Build) -> bytes:
+    return reachability_export.render(last_tests(build.reachability, build.release))
+
+
+def read_back_reachability(build: Build, data: bytes) -> None:
+    """``reachability.json`` holds exactly the last test of each contact point as of the release."""
+    name = reachability_export.NAME
+    try:
+        found = reachability_export.parse(data)
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
+    expected = last_tests(build.reachability, build.release)
+    where = first_difference(reachability_export.to_object(expected), reachability_export.to_object(found))
+    if where or found != expected:
+        raise _mismatch(name, where or "the parsed results differ from the reachability records")
 
 
 def _reminders(build: Build) -> bytes:
@@ -397,19 +422,24 @@ def build_release(accepted: Sequence[tuple[Entry, Signer]], previous: Release | 
 
 
 def render_release(release: Release, previous: Release | None, release_key: bytes,
-                   exports: Sequence[Export]) -> tuple[dict[str, bytes], tuple[str, ...]]:
+                   exports: Sequence[Export], reachability: Reachability | None = None,
+                   progress: Progress | None = None) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """Every file of the release but its signatures: ``(files, names to sign)`` (pure).
 
     Each export is read back and compared before anything is written or signed.
     """
     files: dict[str, bytes] = {}
-    for export in exports:
+    for done, export in enumerate(exports):
+        if progress is not None:
+            progress("rendering and reading back exports", done, len(exports))
         if export.name in files or export.name in (MANIFEST, RELEASE_KEY_FILE, CHECKSUMS):
             raise ValueError(f"export {export.name} is defined twice")
-        data = export.render(Build(release, previous, dict(files)))
+        data = export.render(Build(release, previous, dict(files), reachability or Reachability()))
         if export.read_back is not None:
-            export.read_back(Build(release, previous, dict(files)), data)
+            export.read_back(Build(release, previous, dict(files), reachability or Reachability()), data)
         files[export.name] = data
+    if progress is not None:
+        progress("rendering and reading back exports", len(exports), len(exports))
     # The key travels with the release for convenience only: verification pins its fingerprint.
     files[RELEASE_KEY_FILE] = release_key
     files[CHECKSUMS] = render_checksums(files)
@@ -443,6 +473,8 @@ def cut_release(
     release_fingerprint: str,
     releases_dir: Path,
     exports: Sequence[Export] | None = None,
+    reachability: Reachability | None = None,
+    progress: Progress | None = None,
 ) -> PublishedRelease:
     """Build, sign, verify and publish the next release into ``releases_dir/<version>/``.
 
@@ -450,13 +482,16 @@ def cut_release(
     latest published release (``latest_release``) or None; ``released`` the release time
     (``SOURCE_DATE_EPOCH``); ``now`` the clock the result is verified at; ``sign`` makes a
     detached armored signature with the release key; ``release_key`` is that key's armored
-    public key and ``release_fingerprint`` its primary fingerprint.
+    public key and ``release_fingerprint`` its primary fingerprint; ``reachability`` the
+    root-verified records (``reachability.load_reachability``) whose last test per contact
+    point goes into ``reachability.json`` (None: no records, an empty list is published);
+    ``progress`` (optional) hears ``(stage, done, total)`` of the long steps.
     """
     fingerprint = release_fingerprint.replace(" ", "").upper()
     _check_inputs(accepted, released, now, release_key, fingerprint)
     release = build_release(accepted, previous, released, fingerprint)
     files, signed = render_release(release, previous, release_key,
-                                   default_exports() if exports is None else exports)
+                                   default_exports() if exports is None else exports, reachability, progress)
     final = releases_dir / release.version
     if final.exists() or final.is_symlink():
         raise ReleaseError(f"{final}: already exists; a published release is never rewritten")
@@ -467,7 +502,11 @@ def cut_release(
         on_disk = _read_folder(stage)
         manifest = manifests.parse(on_disk[MANIFEST])
         manifests.check_files(manifest, on_disk, signatures=False)
-        signatures = {name + SIGNATURE_SUFFIX: sign(on_disk[name]) for name in (*signed, MANIFEST)}
+        signatures = {}
+        for done, name in enumerate((*signed, MANIFEST), start=1):
+            signatures[name + SIGNATURE_SUFFIX] = sign(on_disk[name])
+            if progress is not None:
+                progress("signing the release", done, len(signed) + 1)
         publish.write_files(stage, signatures)
         # With the key shipped in the folder, as a user without --keyring would.
         verify_release(stage, release_key=None, fingerprint=fingerprint, now=now)

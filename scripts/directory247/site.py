@@ -3,8 +3,9 @@
 Read as a straight pipeline (``build_site``):
 
 1. ``load_archive``: read every ``releases/<version>/`` folder (``directory.json`` through
-   ``json_export.parse``, ``changes.json``, ``manifest.json``), oldest release first. Pages are
-   made from released data only, never from the YAML under review.
+   ``json_export.parse``, ``changes.json``, ``manifest.json``, and ``reachability.json`` where
+   the release has it), oldest release first. Pages are made from released data only, never
+   from the YAML under review (nor from ``reachability/tests.yaml``).
 2. For each release, ``pages.render_pages`` gives its Markdown; it is written into a staging
    docs folder together with the hand-written guides and assets of ``docs/``, beside a
    staging ``mkdocs.yml`` that INHERITs the project's base config.
@@ -44,6 +45,7 @@ from .pages import NAV, render_pages
 from .pages.common import GUIDES
 from .pages.published import PublishedRelease, parse_changes, parse_manifest
 from .pages.releases import bundle_name
+from .release_reachability import read_published
 from .writers import json_export
 
 VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
@@ -86,18 +88,23 @@ def load_release(folder: Path) -> PublishedRelease:
         changelog = parse_changes(_read(changes)) if changes.exists() else None
         manifest_path = folder / "manifest.json"
         manifest = parse_manifest(_read(manifest_path)) if manifest_path.exists() else ()
+        reachability = read_published(folder)
     except (KeyError, ValueError, TypeError) as exc:
         raise SiteError(f"{folder}: cannot read the release ({type(exc).__name__}: {exc}); "
                         "rebuild it with 'directory247 release'") from None
     if release.version != folder.name:
         raise SiteError(f"{folder}: directory.json says version {release.version}; "
                         "the folder must carry the same name")
+    if reachability is not None and reachability.version != release.version:
+        raise SiteError(f"{folder}: reachability.json says version {reachability.version}; "
+                        "it must belong to the release of its folder")
     files = []
     for path in sorted(folder.iterdir()):
         if not FILE_NAME_FORM.fullmatch(path.name) or path.is_symlink() or not path.is_file():
             raise SiteError(f"{path}: unexpected entry in a release folder (only plain files with plain names)")
         files.append(path.name)
-    return PublishedRelease(release=release, changelog=changelog, manifest=manifest, files=tuple(files))
+    return PublishedRelease(release=release, changelog=changelog, manifest=manifest, files=tuple(files),
+                            reachability=reachability)
 
 
 def load_archive(releases_dir: Path) -> list[PublishedRelease]:

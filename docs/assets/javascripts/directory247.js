@@ -1,6 +1,7 @@
 /*
  * The directory's small behaviours, without a server: the index filter (name, status,
- * region, language; `?q=` from the home page's "find a State" box), the local time of
+ * region, language, attention; `?q=` from the home page's "find a State" box and
+ * `?attention=any` from its counts), the local time of
  * each State (Intl.DateTimeFormat with the IANA zone given on the page) and the print button.
  * Plain DOM, no library, nothing loaded from anywhere.
  */
@@ -23,8 +24,16 @@
     const status = document.getElementById("d247-status");
     const region = document.getElementById("d247-region");
     const language = document.getElementById("d247-language");
+    const attention = document.getElementById("d247-attention");
     const count = document.getElementById("d247-count");
     const empty = document.getElementById("d247-empty");
+
+    // "any": the row needs attention for any reason; otherwise the one reason chosen.
+    function needs(row) {
+      const chosen = attention ? attention.value : "";
+      const words = (row.dataset.attention || "").split(" ").filter(Boolean);
+      return !chosen || (chosen === "any" ? words.length > 0 : words.includes(chosen));
+    }
 
     function apply() {
       const words = fold(query.value).split(/\s+/).filter(Boolean);
@@ -33,7 +42,8 @@
         const match = words.every(function (w) { return row.dataset.folded.includes(w); })
           && (!status.value || row.dataset.status === status.value)
           && (!region.value || row.dataset.region === region.value)
-          && (!language.value || row.dataset.languages.split(" ").includes(language.value));
+          && (!language.value || row.dataset.languages.split(" ").includes(language.value))
+          && needs(row);
         row.hidden = !match;
         if (match) {
           shown += 1;
@@ -45,9 +55,14 @@
       }
     }
 
-    const initial = new URLSearchParams(location.search).get("q");
+    const params = new URLSearchParams(location.search);
+    const initial = params.get("q");
     if (initial) {
       query.value = initial;
+    }
+    const wanted = params.get("attention");
+    if (attention && wanted && Array.from(attention.options).some(function (o) { return o.value === wanted; })) {
+      attention.value = wanted;
     }
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);

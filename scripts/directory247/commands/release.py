@@ -3,8 +3,9 @@
 Exit 0 released, 1 the directory does not pass the gate or the release failed (nothing is
 published then), 2 usage. The pipeline itself is ``directory247.release.cut_release``; this
 adapter gathers its inputs: the accepted entries (``check.run_check``), the release key
-from the trusted authorisations, the secret key (the user's GnuPG home or ``--gnupghome``),
-and the release time (``SOURCE_DATE_EPOCH`` when set, for reproducible builds).
+from the trusted authorisations, the reachability records (``reachability/tests.yaml``, used
+only when the trusted root key signed them), the secret key (the user's GnuPG home or
+``--gnupghome``), and the release time (``SOURCE_DATE_EPOCH`` when set, for reproducible builds).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from ..check import run_check
 from ..errors import ReleaseError, UsageError
 from ..model import timestamp
 from ..paths import project_root
+from ..progress import terminal_progress
+from ..reachability import ReachabilityError, load_reachability
 from ..release import cut_release, latest_release
+from ..release_reachability import reachability_unchanged
+from ..repository import WorkTree
 from ..signatures import GnuPG
 from . import parser
 
@@ -60,10 +65,16 @@ def main(argv: list[str]) -> int:
     root = project_root()
     now = dt.datetime.now(dt.UTC)
     released = release_time(os.environ, now)
-    outcome = run_check(root, base=args.base, now=now)
+    with terminal_progress(sys.stderr) as progress:
+        outcome = run_check(root, base=args.base, now=now, progress=progress)
     if not outcome.ok or outcome.trust is None:
         sys.stdout.write(report.text(outcome.problems, outcome.files, "signed entries"))
         raise ReleaseError("the directory does not pass the gate (problems above); nothing was released")
+    try:  # the records count only with the TRUSTED root's signature, as in the gate
+        reachability = load_reachability(WorkTree(root), outcome.trust, now)
+    except ReachabilityError as error:
+        raise ReleaseError(f"{error}; re-sign the records with the root key (or remove reachability/tests.yaml and "
+                           "its signature to publish no results); nothing was released") from None
 
     authorised = outcome.trust.authorisations.release_keys
     fingerprint = (args.key or "").replace(" ", "").upper() or (authorised[0] if len(authorised) == 1 else "")
@@ -84,21 +95,25 @@ def main(argv: list[str]) -> int:
     previous = latest_release(releases_dir)
     if args.when_needed and previous is not None:
         current = [a.entry.to_dict() for a in sorted(outcome.accepted, key=lambda a: a.code)]
-        unchanged = [e.to_dict() for e in previous.entries] == current
+        unchanged = [e.to_dict() for e in previous.entries] == current and reachability_unchanged(
+            releases_dir / previous.version, reachability, [a.entry for a in outcome.accepted], released)
         if unchanged and previous.expires - now > RENEW_BEFORE:
-            sys.stdout.write(f"release {previous.version} is current (same entries, expires "
+            sys.stdout.write(f"release {previous.version} is current (same entries and reachability results, expires "
                              f"{timestamp(previous.expires)}); nothing to release\n")
             return 0
-    published = cut_release(
-        accepted=[(accepted.entry, accepted.signer) for accepted in outcome.accepted],
-        previous=previous,
-        released=released,
-        now=now,
-        sign=lambda data: gnupg.sign(data, key=fingerprint),
-        release_key=public_key,
-        release_fingerprint=fingerprint,
-        releases_dir=releases_dir,
-    )
+    with terminal_progress(sys.stderr) as progress:
+        published = cut_release(
+            accepted=[(accepted.entry, accepted.signer) for accepted in outcome.accepted],
+            previous=previous,
+            released=released,
+            now=now,
+            sign=lambda data: gnupg.sign(data, key=fingerprint),
+            release_key=public_key,
+            release_fingerprint=fingerprint,
+            releases_dir=releases_dir,
+            reachability=reachability,
+            progress=progress,
+        )
     manifest = published.manifest
     sys.stdout.write(f"released {manifest.version} (serial {manifest.serial}) in {published.folder}: "
                      f"{len(outcome.accepted)} entries, expires {timestamp(manifest.expires)}; "

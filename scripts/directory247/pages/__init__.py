@@ -6,7 +6,8 @@ the hand-written guides and runs MkDocs. Every data value goes through ``markup.
 sits in a raw HTML block, so no entry can inject markup, links, table cells or template syntax.
 
 One module per page kind: ``home``, ``directory`` (index and print view), ``state`` (with
-``request_templates``) and ``releases``; ``published`` holds the typed inputs.
+``request_templates``) and ``releases``; ``published`` holds the typed inputs and
+``freshness`` the overdue and failed-test markers they share.
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ def render_pages(published: Sequence[PublishedRelease], *, guides: Collection[st
     """
     if not published:
         raise ValueError("no release to render")
-    current = published[-1].release
+    current, tests = published[-1].release, published[-1].reachability
     pages = dict([
-        home.render(current, guides),
-        directory.render_index(current),
-        directory.render_print(current),
+        home.render(current, guides, tests),
+        directory.render_index(current, tests),
+        directory.render_print(current, tests),
         releases.render(published, guides),
     ])
     for entry in current.entries:

@@ -33,6 +33,7 @@ REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
 GUIDES: tuple[tuple[str, str], ...] = (
     ("guide-party.md", "Guide for a Party's officer"),
     ("guide-secretariat.md", "Guide for the Secretariat"),
+    ("guide-freshness.md", "Keeping entries fresh"),
     ("verify.md", "Verifying a download"),
     ("exports.md", "The exports and their formats"),
     ("bench.md", "Build and scale"),

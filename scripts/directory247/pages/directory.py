@@ -1,14 +1,17 @@
 """The directory index (one filterable table of every State) and the print view of all entries.
 
-The index filters without a server: each row carries its name, status, region and languages
-in ``data-`` attributes, read by ``assets/javascripts/directory.js``. The filter form is hidden
-until that script runs, and the home page's "find a State" box submits ``?q=`` to it.
+The index filters without a server: each row carries its name, status, region, languages and
+what needs attention (``freshness.ATTENTION``: confirmation overdue at release time, a contact
+point that failed its last reachability test) in ``data-`` attributes, read by
+``assets/javascripts/directory247.js``. The filter form is hidden until that script runs; the
+home page's "find a State" box submits ``?q=`` to it and its counts link ``?attention=any``.
+Without scripts the markers still show in each row, as a sign and words.
 """
 
 from __future__ import annotations
 
 from ..model import Entry, Release
-from ..rules import confirmation_due
+from ..reachability import LastTests
 from .common import (
     REGIONS,
     STATUS_LABELS,
@@ -25,8 +28,9 @@ from .common import (
     state_page,
     status_label,
 )
+from .freshness import ATTENTION, attention, badges, failed, overdue
 from .markup import escape
-from .state import display_name, email_html, overdue, phone_html
+from .state import display_name, email_html, phone_html
 
 PAGE = "directory.md"
 PRINT_PAGE = "print.md"
@@ -40,15 +44,13 @@ def _entry_languages(entry: Entry) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _confirmed(entry: Entry, release: Release) -> str:
-    text = escape(day(entry.confirmed))
-    if overdue(entry, release):
-        return f'{text} <span class="d247-overdue" title="due {escape(day(confirmation_due(entry.confirmed)))}">' \
-               "overdue</span>"
-    return text
+def _confirmed(entry: Entry, release: Release, tests: LastTests | None) -> str:
+    """The confirmation date with the markers that apply (overdue, failed test)."""
+    marks = badges(entry, release, tests)
+    return f"{escape(day(entry.confirmed))} {marks}" if marks else escape(day(entry.confirmed))
 
 
-def _row(entry: Entry, release: Release) -> str:
+def _row(entry: Entry, release: Release, tests: LastTests | None) -> str:
     cp = entry.primary
     phone = cp.phone_24_7
     codes = _entry_languages(entry)
@@ -56,14 +58,15 @@ def _row(entry: Entry, release: Release) -> str:
     link = escape(href(PAGE, state_page(entry.code)[:-3] + ".html"))
     return (
         f'<tr data-name="{escape(names)}" data-status="{escape(entry.status)}" '
-        f'data-region="{escape(region(entry.code))}" data-languages="{escape(" ".join(codes))}">'
+        f'data-region="{escape(region(entry.code))}" data-languages="{escape(" ".join(codes))}" '
+        f'data-attention="{escape(" ".join(attention(entry, release, tests)))}">'
         f'<td><a href="{link}">{display_name(entry)}</a></td>'
         f"<td>{status_label(entry.status)}</td>"
         f"<td>{escape(region(entry.code))}</td>"
         f"<td>{phone_html(phone) if phone else 'none'}</td>"
         f"<td>{'<br>'.join(email_html(e) for e in cp.emails)}</td>"
         f'<td title="{escape(", ".join(language_name(c) for c in codes))}">{escape(", ".join(codes))}</td>'
-        f"<td>{_confirmed(entry, release)}</td>"
+        f"<td>{_confirmed(entry, release, tests)}</td>"
         "</tr>"
     )
 
@@ -86,13 +89,25 @@ def _filter_form(release: Release) -> str:
         f"{_options(regions)}</select></label>",
         f'<label>Language <select name="language" id="d247-language"><option value="">all</option>'
         f"{_options([(c, f'{language_name(c)} ({c})') for c in codes])}</select></label>",
+        '<label>Attention <select name="attention" id="d247-attention"><option value="">all States</option>'
+        f'<option value="any">only entries needing attention</option>{_options(list(ATTENTION))}</select></label>',
         f'<p class="d247-count" id="d247-count" aria-live="polite">{len(release.entries)} States</p>',
         "</form>",
     )
 
 
-def render_index(release: Release) -> tuple[str, str]:
-    rows = [_row(e, release) for e in sorted(release.entries, key=lambda e: e.name)]
+def _attention_summary(release: Release, tests: LastTests | None) -> str:
+    late = sum(1 for e in release.entries if overdue(e, release))
+    failing = sum(1 for e in release.entries if failed(tests, e.code))
+    tested = ("no reachability test results are published with this release" if tests is None else
+              f"{failing} with a contact point that failed its last reachability test")
+    return block(f'<p class="d247-attention-summary">Needing attention at release time: {late} '
+                 f"with re-confirmation overdue, {escape(tested)}.</p>")
+
+
+def render_index(release: Release, tests: LastTests | None = None) -> tuple[str, str]:
+    """The index of ``release``; ``tests`` its published reachability results (None: none)."""
+    rows = [_row(e, release, tests) for e in sorted(release.entries, key=lambda e: e.name)]
     parts = [
         front_matter("Directory", hide_toc=True),
         "# Directory of 24/7 contact points\n",
@@ -100,11 +115,12 @@ def render_index(release: Release) -> tuple[str, str]:
         demo_banner(release),
         block("<p>Every State in the directory, with its primary 24/7 contact point. "
               "Open a State for every contact point, local time, request intake and templates.</p>"),
+        _attention_summary(release, tests),
         _filter_form(release),
         block(
             '<table id="d247-directory">',
             "<thead><tr><th>State</th><th>Status</th><th>Region</th><th>24/7 phone</th><th>E-mail</th>"
-            "<th>Languages</th><th>Confirmed</th></tr></thead>",
+            "<th>Languages</th><th>Confirmed, tests</th></tr></thead>",
             "<tbody>", *rows, "</tbody>", "</table>",
         ),
         block('<p class="d247-empty" id="d247-empty" hidden>No State matches the filter.</p>'),
@@ -112,7 +128,7 @@ def render_index(release: Release) -> tuple[str, str]:
     return PAGE, "\n".join(parts)
 
 
-def _print_entry(entry: Entry, release: Release) -> str:
+def _print_entry(entry: Entry, release: Release, tests: LastTests | None) -> str:
     cp = entry.primary
     phones = "<br>".join(phone_html(p) for p in cp.phones) or "none"
     others = [c for c in entry.contact_points if c.role != "primary"]
@@ -125,12 +141,12 @@ def _print_entry(entry: Entry, release: Release) -> str:
         f"<td>{'<br>'.join(email_html(e) for e in cp.emails)}</td>"
         f"<td>{languages(entry.request_intake.languages)}</td>"
         f"<td>{escape(cp.time_zone)}</td>"
-        f"<td>{_confirmed(entry, release)}</td></tr>"
+        f"<td>{_confirmed(entry, release, tests)}</td></tr>"
     )
 
 
-def render_print(release: Release) -> tuple[str, str]:
-    rows = [_print_entry(e, release) for e in sorted(release.entries, key=lambda e: e.name)]
+def render_print(release: Release, tests: LastTests | None = None) -> tuple[str, str]:
+    rows = [_print_entry(e, release, tests) for e in sorted(release.entries, key=lambda e: e.name)]
     parts = [
         front_matter("Print view", hide_toc=True, hide_nav=True),
         "# Directory of 24/7 contact points: print view\n",
@@ -141,7 +157,7 @@ def render_print(release: Release) -> tuple[str, str]:
         block(
             '<table id="d247-print-table">',
             "<thead><tr><th>State</th><th>Primary contact point</th><th>Phones</th><th>E-mail</th>"
-            "<th>Request languages</th><th>Time zone</th><th>Confirmed</th></tr></thead>",
+            "<th>Request languages</th><th>Time zone</th><th>Confirmed, tests</th></tr></thead>",
             "<tbody>", *rows, "</tbody>", "</table>",
         ),
     ]

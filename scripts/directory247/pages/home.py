@@ -1,33 +1,46 @@
-"""The home page: what the network is, a "find a State" box, counts, and the release shown."""
+"""The home page: what the network is, a "find a State" box, counts, and the release shown.
+
+The counts include what needs attention at release time: entries overdue for re-confirmation
+and States with a contact point that failed its last reachability test (``freshness``), with a
+link to the index filtered to them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 from ..model import Release
+from ..reachability import LastTests
 from .common import GUIDES, STATUS_LABELS, STATUS_ORDER, block, day, demo_banner, front_matter, moment, release_banner
+from .freshness import failed, overdue
 from .markup import escape
-from .state import overdue
 
 PAGE = "index.md"
 RELEASES_PAGE = "releases.md"
 
 
-def _counts(release: Release) -> str:
+def _counts(release: Release, tests: LastTests | None) -> str:
     rows = [
         f'<tr><td>{escape(STATUS_LABELS[s])}</td><td class="d247-number" data-status-count="{escape(s)}">'
         f"{sum(1 for e in release.entries if e.status == s)}</td></tr>"
         for s in STATUS_ORDER
     ]
     late = sum(1 for e in release.entries if overdue(e, release))
+    failing = sum(1 for e in release.entries if failed(tests, e.code))
+    tested = str(failing) if tests is not None else "not published in this release"
     return block(
         '<table id="d247-counts">',
         "<thead><tr><th>Status under the Convention</th><th>States</th></tr></thead>",
         "<tbody>", *rows,
         f'<tr><td><strong>All States in the directory</strong></td><td class="d247-number">'
         f"<strong>{len(release.entries)}</strong></td></tr>",
-        f'<tr><td>Re-confirmation overdue at release time</td><td class="d247-number">{late}</td></tr>',
+        f'<tr><td>Re-confirmation overdue at release time</td><td class="d247-number" '
+        f'data-count="overdue">{late}</td></tr>',
+        f"<tr><td>States with a contact point that failed its last reachability test</td>"
+        f'<td class="d247-number" data-count="failed">{escape(tested)}</td></tr>',
         "</tbody>", "</table>",
+        '<p><a href="directory.html?attention=any">Show the entries needing attention</a></p>'
+        if late or failing else "",
     )
 
 
@@ -40,7 +53,8 @@ def _treaty_as_of(release: Release) -> str:
                  "as recorded with each entry; each State's page gives its date and source.</p>")
 
 
-def render(release: Release, guides: Collection[str] = ()) -> tuple[str, str]:
+def render(release: Release, guides: Collection[str] = (), tests: LastTests | None = None) -> tuple[str, str]:
+    """The home page of ``release``; ``tests`` its published reachability results (None: none)."""
     guide_links = [(page, label) for page, label in GUIDES if page in guides]
     parts = [
         front_matter("Home", hide_toc=True),
@@ -66,7 +80,7 @@ def render(release: Release, guides: Collection[str] = ()) -> tuple[str, str]:
             '<a href="print.html">Print view</a> &middot; <a href="releases.html">Releases and downloads</a></p>',
         ),
         "## The directory in numbers\n",
-        _counts(release),
+        _counts(release, tests),
         _treaty_as_of(release),
         "## Release shown\n",
         block(

@@ -1,4 +1,5 @@
-"""A published release as the site sees it: the release, its changelog, its manifest, its files.
+"""A published release as the site sees it: the release, its changelog, its manifest, its files
+and its reachability results.
 
 Pure: ``parse_changes`` and ``parse_manifest`` take the bytes of ``changes.json`` and
 ``manifest.json`` and return typed values (raising ``KeyError``/``ValueError``/``TypeError``
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Release
+from ..reachability import LastTests
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class PublishedRelease:
     changelog: Changelog | None
     manifest: tuple[ManifestFile, ...]  # sorted by name
     files: tuple[str, ...]  # every file of the folder, sorted: what the site offers to download
+    #: ``reachability.json``: the last test of each contact point; None for a release without it
+    reachability: LastTests | None = None
 
     @property
     def version(self) -> str:

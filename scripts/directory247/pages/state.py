@@ -2,7 +2,9 @@
 
 Order on the page: who to call (primary 24/7 phone, e-mail, languages, local time), what the
 State can do, each contact point, request intake, templates, treaty facts, related
-authorities, trust and freshness (signing key, confirmation), and the entry's history.
+authorities, trust and freshness (signing key, confirmation), and the entry's history. Warnings come
+right after "who to call": re-confirmation overdue at release time, and a contact point that
+failed its last reachability test (``freshness``); each contact point shows its last test.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Authority, ContactPoint, Entry, Phone, Release
+from ..reachability import LastTest
 from ..rules import CONFIRMATION_POLICY_MONTHS, confirmation_due
 from . import request_templates
 from .common import (
@@ -28,6 +31,7 @@ from .common import (
     status_label,
     value_html,
 )
+from .freshness import NO_TEST, contact_point_warning, failed_warning, last_test_html, overdue, overdue_warning
 from .markup import escape, join, link, mailto_href, tel_href, time_zone_attr, title_text
 from .published import Change, PublishedRelease
 
@@ -61,11 +65,6 @@ def local_time_html(zone: str) -> str:
     clock = (f'<span class="d247-localtime" data-tz="{attr}">local time shown when scripts run</span> '
              if attr else "")
     return f'{clock}<span class="d247-zone">({escape(zone)})</span>'
-
-
-def overdue(entry: Entry, release: Release) -> bool:
-    """Whether re-confirmation was due before the release was cut (so the build is deterministic)."""
-    return confirmation_due(entry.confirmed) < release.released.date()
 
 
 def _row(label: str, value: str) -> str:
@@ -119,7 +118,9 @@ def _capabilities(entry: Entry) -> str:
     return _table(*(_row(label, value) for label, value in rows), css="d247-fields d247-capabilities")
 
 
-def _contact_point(cp: ContactPoint, index: int) -> str:
+def _contact_point(cp: ContactPoint, index: int, test: LastTest | None, published: bool) -> str:
+    """One contact point's section; ``test`` is its last reachability test, ``published`` says
+    whether the release publishes reachability results at all."""
     role = "Primary" if cp.role == "primary" else "Secondary"
     rows = [
         _row("Authority", escape(cp.authority)),
@@ -136,9 +137,12 @@ def _contact_point(cp: ContactPoint, index: int) -> str:
             escape(CHANNEL_LABELS.get(c.channel, c.channel))
             + (f": {escape(c.name)}" if c.name else "") + (f" ({escape(c.address)})" if c.address else "")
             for c in cp.secure_channels)) if cp.secure_channels else "",
+        _row("Last reachability test", last_test_html(test) if published or test is not None
+             else f"{escape(NO_TEST)} (this release publishes no reachability results)"),
     ]
-    return block(f'<div class="d247-contact" id="contact-{index + 1}">',
-                 f"<h3>{escape(role)} contact point</h3>", "</div>") + _table(*rows)
+    return (block(f'<div class="d247-contact" id="contact-{index + 1}">',
+                  f"<h3>{escape(role)} contact point</h3>", "</div>")
+            + contact_point_warning(test) + _table(*rows))
 
 
 def _intake(entry: Entry) -> str:
@@ -257,7 +261,7 @@ def _history(code: str, published: Sequence[PublishedRelease]) -> str:
 
 def render(entry: Entry, published: Sequence[PublishedRelease]) -> tuple[str, str]:
     """(page path, Markdown) of ``entry``'s page; the last of ``published`` is the release shown."""
-    release = published[-1].release
+    release, tests = published[-1].release, published[-1].reachability
     page = state_page(entry.code)
     back = href(page, "directory.html")
     parts = [
@@ -266,10 +270,13 @@ def render(entry: Entry, published: Sequence[PublishedRelease]) -> tuple[str, st
         release_banner(release),
         demo_banner(release),
         _summary(entry, release),
+        overdue_warning(entry, release),
+        failed_warning(entry, tests),
         "## What it can do\n",
         _capabilities(entry),
         "## Contact points\n",
-        *(_contact_point(cp, i) for i, cp in enumerate(entry.contact_points)),
+        *(_contact_point(cp, i, tests.get(entry.code, i) if tests else None, tests is not None)
+          for i, cp in enumerate(entry.contact_points)),
         "## Request intake\n",
         _intake(entry),
         "## Request templates\n",
