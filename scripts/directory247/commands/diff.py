@@ -8,6 +8,7 @@ from typing import Any
 
 from ..changes import diff_entries, summarise
 from ..check import ENTRY_NAME
+from ..errors import UsageError
 from ..paths import project_root
 from ..repository import GitRevision, Snapshot, WorkTree
 from ..validation import validate_entry
@@ -29,6 +30,8 @@ def main(argv: list[str]) -> int:
     p = parser("diff", "Summarise, per State and field, what the working tree changes compared with REF.")
     p.add_argument("--base", metavar="REF", default="HEAD", help="revision to compare with (default: HEAD)")
     args = p.parse_args(argv)
+    if not args.base.strip():
+        raise UsageError("--base needs a revision (e.g. origin/main)")
     root = project_root()
     base, change = GitRevision(root, args.base), WorkTree(root)
     lines = summarise(diff_entries(_entries(base), _entries(change)))

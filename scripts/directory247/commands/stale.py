@@ -46,9 +46,13 @@ from . import add_format, date_argument, parser, today
 
 
 def _days(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days (0 or more)")
+    if not text.isdigit() or len(text) > 4 or int(text) > MAX_WITHIN_DAYS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days from 0 to {MAX_WITHIN_DAYS}")
     return int(text)
+
+
+#: Ten years: anything further is a typo, and would overflow date arithmetic.
+MAX_WITHIN_DAYS = 3660
 
 
 def main(argv: list[str]) -> int:
