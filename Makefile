@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup site test lint demo demo-sign demo-reachability demo-release clean
+.PHONY: setup site test lint demo demo-sign demo-reachability demo-release bench clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-system.sh
 	PYTHON=$(PYTHON) sh scripts/setup-system.sh
@@ -63,6 +63,14 @@ demo-release: $(STAMP)
 	@home=$$(mktemp -d) && trap 'gpgconf --homedir "$$home" --kill all; rm -rf "$$home"' EXIT && \
 	gpg --homedir "$$home" --batch --quiet --import demo-keys/release.asc && \
 	$(BIN)/directory247 release --gnupghome "$$home" $(RELEASE_FLAGS)
+
+## bench: time every stage against its baseline on N synthetic signed entries (N=10000 make bench for the
+## large run; RUNS, SEED); the table goes to build/bench/results.md (see docs/bench.md)
+N    ?= 1000
+RUNS ?= 3
+SEED ?= 1
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --n $(N) --runs $(RUNS) --seed $(SEED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

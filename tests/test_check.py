@@ -420,3 +420,67 @@ def test_diff_summarises_a_change_per_state(repo: Repo, monkeypatch: pytest.Monk
     assert out[1].startswith("SE: ") and "removed" in out[1]
     assert out[2] == "keys: keys/authorisations.yaml changed"
     assert main(["diff", "--base", "nope"]) == 2
+
+
+def test_cache_rejudges_a_revoked_key(repo: Repo, tmp_path: Path) -> None:
+    from directory247.cache import StatusCache
+
+    doomed = gpgtools.generate_key(repo.home, "doomed NO <doomed2@test.example>")
+    repo.authorise({"NO": [doomed], "SE": [repo.keys["SE"]]}, serial=2)
+    repo.sign_entry("NO", doomed)
+    warm = StatusCache(tmp_path / "cache.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=warm).ok
+    warm.save()
+    gpgtools.revoke(repo.home, doomed)
+    repo.write(f"keys/pubkeys/{doomed}.asc", gpgtools.export_public(repo.home, doomed))
+    cold, cached = _cold_and_cached(repo, tmp_path / "cache.json")
+    assert cold == cached == [f"directory/no.yaml.asc: signed by {doomed}, which has been revoked"]
+
+
+def test_cache_rejudges_a_signature_from_the_future(repo: Repo, tmp_path: Path) -> None:
+    from directory247.cache import StatusCache
+
+    repo.sign_entry("NO", faked_time=NOW + dt.timedelta(days=1))
+    later = NOW + dt.timedelta(days=2)
+    warm = StatusCache(tmp_path / "cache.json")
+    assert run_check(repo.path, base=None, now=later, cache=warm).ok  # accepted, and cached, two days on
+    warm.save()
+    cold, cached = _cold_and_cached(repo, tmp_path / "cache.json", NOW)  # ...but not today
+    assert cold and cached == cold
+    assert "signature is dated in the future" in cold[0]
+
+
+def test_cache_key_covers_the_authorisations(repo: Repo, tmp_path: Path) -> None:
+    """Same keys, same entries, same signatures: only keys/authorisations.yaml changed (a new
+    serial, re-signed by the root), and no cached verdict is used."""
+    from directory247.cache import StatusCache
+
+    first = StatusCache(tmp_path / "c.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=first).ok
+    first.save()
+    repo.authorise({code: [fpr] for code, fpr in repo.keys.items()}, serial=2)
+    second = StatusCache(tmp_path / "c.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=second).ok
+    assert (second.hits, second.misses) == (0, 2)
+
+
+def test_warm_run_reads_no_key_with_gpg(repo: Repo, tmp_path: Path) -> None:
+    from directory247 import signatures
+    from directory247.cache import StatusCache
+
+    def forget() -> None:  # as a new process would start: with no key read yet
+        signatures._keyring.cache_clear()
+        signatures._parsed_keys.clear()
+
+    forget()
+    first = StatusCache(tmp_path / "c.json")
+    outcome = run_check(repo.path, base=None, now=NOW, cache=first)
+    first.save()
+    assert outcome.trust is not None
+    keys = len(outcome.trust.keys)
+    assert (first.key_material.hits, first.key_material.misses) == (0, keys)
+    forget()
+    second = StatusCache(tmp_path / "c.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=second).ok
+    assert (second.key_material.hits, second.key_material.misses) == (keys, 0)
+    assert (second.hits, second.misses) == (2, 0)

@@ -1,11 +1,16 @@
 """The verification cache: gpgv's verdicts, remembered between runs of ``check``.
 
-Keys are digests of everything a verdict depends on (policy version, keyring bytes,
+Keys are digests of everything a verdict depends on (policy version, the whole trusted
+base — root key, authorisations, their signature and every authorised key —, keyring bytes,
 signature packets, entry bytes), so changing one byte of any of them misses the cache; the
-time-dependent rules are never cached (see ``signatures.verify``). The cache is a JSON file
-under ``.cache/`` of the checkout, rewritten atomically and pruned to what the last run
-used. It is a speed-up for a maintainer's machine: CI starts without one, and anyone who can
-write to the checkout could also change the code that reads it.
+time-dependent rules (expiry, revocation, "not from the future") are never cached but applied
+again on every run (see ``signatures.verify``). Beside the verdicts, ``key_material`` keeps
+gpg's reading of each authorised key (fingerprints, expiry time, revoked or not) under a digest
+of the key's bytes and the day, so a warm run starts no gpg at all.
+
+The cache is a JSON file under ``.cache/`` of the checkout, rewritten atomically and pruned
+to what the last run used. It is a speed-up for a maintainer's machine: CI starts without
+one, and anyone who can write to the checkout could also change the code that reads it.
 """
 
 from __future__ import annotations
@@ -14,30 +19,32 @@ import json
 import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from .publish import write_atomic
 
-CACHE_FILE = Path(".cache") / "directory247" / "verify-status-v1.json"
+CACHE_FILE = Path(".cache") / "directory247" / "verify-status-v2.json"
+
+Lines = list[list[str]]
 
 
-class StatusCache(MutableMapping[str, list[list[str]]]):
-    """A thread-safe mapping persisted as one JSON file."""
+def _section(loaded: Any) -> dict[str, Lines]:
+    if not isinstance(loaded, dict):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, list)}
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+
+class CacheSection(MutableMapping[str, Lines]):
+    """A thread-safe mapping that remembers which of its stored values this run used."""
+
+    def __init__(self, stored: dict[str, Lines]) -> None:
         self._lock = threading.Lock()
-        self._stored: dict[str, list[list[str]]] = {}
-        self._used: dict[str, list[list[str]]] = {}
+        self._stored = stored
+        self._used: dict[str, Lines] = {}
         self.hits = 0
         self.misses = 0
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._stored = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, list)}
-        except (OSError, ValueError):
-            self._stored = {}  # a missing or damaged cache is only a slower run
 
-    def __getitem__(self, key: str) -> list[list[str]]:
+    def __getitem__(self, key: str) -> Lines:
         with self._lock:
             value = self._used.get(key) or self._stored.get(key)
             if value is None:
@@ -47,7 +54,12 @@ class StatusCache(MutableMapping[str, list[list[str]]]):
             self._used[key] = value
             return value
 
-    def __setitem__(self, key: str, value: list[list[str]]) -> None:
+    def __contains__(self, key: object) -> bool:
+        """Whether a value is there; unlike a lookup, not counted as a hit or miss."""
+        with self._lock:
+            return key in self._used or key in self._stored
+
+    def __setitem__(self, key: str, value: Lines) -> None:
         with self._lock:
             self._used[key] = value
 
@@ -57,13 +69,33 @@ class StatusCache(MutableMapping[str, list[list[str]]]):
             self._stored.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict(self._used))
+        with self._lock:
+            return iter(dict(self._used))
 
     def __len__(self) -> int:
         return len(self._used)
 
-    def save(self) -> None:
-        """Keep what this run used (pruning stale verdicts), atomically."""
+    def used(self) -> dict[str, Lines]:
         with self._lock:
-            data = json.dumps(self._used, sort_keys=True, separators=(",", ":")).encode()
-        write_atomic(self.path, data)
+            return dict(self._used)
+
+
+class StatusCache(CacheSection):
+    """gpgv's verdicts (this mapping) and key readings (``key_material``), persisted as one
+    JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = {}  # a missing or damaged cache is only a slower run
+        if not isinstance(loaded, dict):
+            loaded = {}
+        super().__init__(_section(loaded.get("verdicts")))
+        self.key_material = CacheSection(_section(loaded.get("key_material")))
+
+    def save(self) -> None:
+        """Keep what this run used (pruning stale entries), atomically."""
+        data = {"verdicts": self.used(), "key_material": self.key_material.used()}
+        write_atomic(self.path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())

@@ -24,20 +24,28 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .authorisations import AUTHORISATIONS, AUTHORISATIONS_SIGNATURE, Trust, load_trust, parse_authorisations
+from .authorisations import (
+    AUTHORISATIONS,
+    AUTHORISATIONS_SIGNATURE,
+    ROOT_KEY,
+    Trust,
+    load_trust,
+    parse_authorisations,
+)
 from .cache import StatusCache
 from .errors import DirectoryError, SignatureError
 from .loader import load_entry
 from .model import Entry, Signer
 from .problems import Problem, Severity, has_errors
 from .repository import GitRevision, Snapshot, WorkTree
-from .signatures import Verified, preload_keys, verify
+from .signatures import Verified, has_cached_verdict, preload_keys, verify
 from .validation import EntryResult, validate_entry
 
 if TYPE_CHECKING:
@@ -106,8 +114,9 @@ def trust_context(trust: Trust) -> bytes:
 
 
 def default_workers() -> int:
-    # gpgv is a process: threads only wait for it, so twice the cores keeps every core busy.
-    return max(2, (os.cpu_count() or 2) * 2)
+    # One gpgv per core: the threads only wait for it, and more processes than cores were
+    # measured slower (make bench), not faster.
+    return max(2, os.cpu_count() or 2)
 
 
 def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, cache: StatusCache | None,
@@ -120,22 +129,43 @@ def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, cache: Status
         return exc
 
 
+@dataclass
+class _Verification:
+    futures: dict[str, Future[Verdict]]
+    keys: threading.Thread | None
+
+
 def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
-            cache: StatusCache | None) -> dict[str, Future[Verdict]]:
-    # Every authorised key read by one gpg call, not one per State.
-    preload_keys(trust.keys.values())
+            cache: StatusCache | None) -> _Verification:
+    # Every authorised key read by one gpg call (not one per State), while gpgv already runs.
+    keys = preload_keys(trust.keys.values(), cache=cache.key_material if cache is not None else None,
+                        background=True)
     context = trust_context(trust)
-    return {job.path: pool.submit(_verify_job, job, trust, now, cache, context) for job in jobs}
+    futures: dict[str, Future[Verdict]] = {}
+    known: list[SignatureJob] = []
+    for job in jobs:
+        if cache is not None and has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code),
+                                                    cache=cache, cache_context=context):
+            known.append(job)  # no gpgv to wait for: not worth a trip through the pool
+        else:
+            futures[job.path] = pool.submit(_verify_job, job, trust, now, cache, context)
+    for job in known:
+        done: Future[Verdict] = Future()
+        done.set_result(_verify_job(job, trust, now, cache, context))
+        futures[job.path] = done
+    return _Verification(futures, keys)
 
 
-def _collect(futures: Mapping[str, Future[Verdict]], progress: Progress | None) -> dict[str, Verdict]:
+def _collect(verification: _Verification, progress: Progress | None) -> dict[str, Verdict]:
     verdicts: dict[str, Verdict] = {}
-    total = len(futures)
-    paths = {future: path for path, future in futures.items()}
+    total = len(verification.futures)
+    paths = {future: path for path, future in verification.futures.items()}
     for done, future in enumerate(as_completed(paths), start=1):
         verdicts[paths[future]] = future.result()
         if progress is not None:
             progress("verifying signatures", done, total)
+    if verification.keys is not None:
+        verification.keys.join()
     return verdicts
 
 
@@ -147,6 +177,14 @@ def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.dat
     (default: twice the cores); this is the verification half of ``run_check``."""
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         return _collect(_submit(pool, jobs, trust, now, cache), progress)
+
+
+def load_trusted(snapshot: Snapshot, *, now: dt.datetime, cache: StatusCache | None = None) -> Trust:
+    """``load_trust``, with gpg's reading of the root key taken from ``cache`` when it is there."""
+    root_key = snapshot.read(ROOT_KEY)
+    if root_key is not None and cache is not None:
+        preload_keys([root_key], cache=cache.key_material)
+    return load_trust(snapshot, now=now)
 
 
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,
@@ -168,7 +206,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
                                      f"is a {special.kind}; only regular files are accepted here"))
 
     try:
-        trust = load_trust(trusted, now=now)
+        trust = load_trusted(trusted, now=now, cache=cache)
     except DirectoryError as exc:
         problems.append(_problem(AUTHORISATIONS, "(trust)", f"trusted keys from {trusted.label} "
                                  f"cannot be used: {exc}"))

@@ -8,6 +8,8 @@ live in ``rules``.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,11 +39,153 @@ def _validator(name: str = ENTRY_SCHEMA) -> Draft202012Validator:
 
 
 def check_schema(doc: Document, value: dict[str, Any]) -> list[Problem]:
-    """Every schema violation of ``value`` (the coerced tree of ``doc``), located."""
+    """Every schema violation of ``value`` (the coerced tree of ``doc``), located.
+
+    An entry the compiled check (``fast_check``) finds valid has no violation; any other
+    entry goes through jsonschema, which finds and explains every one."""
+    fast = fast_check()
+    if fast is not None and fast(value):
+        return []
     problems: list[Problem] = []
     for error in _validator().iter_errors(value):
         problems.extend(_to_problems(doc, error))
     return problems
+
+
+# --------------------------------------------------------------------------- compiled check
+
+Check = Callable[[Any], bool]
+
+# Keywords that only describe: they never make an instance invalid.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default",
+                          "deprecated", "readOnly", "writeOnly"})
+_TYPES: dict[str, tuple[type, ...]] = {
+    # Exact types, no subclasses: bool is not an integer here, as in JSON Schema.
+    "string": (str,), "integer": (int,), "boolean": (bool,), "object": (dict,), "array": (list,),
+    "number": (int, float), "null": (type(None),),
+}
+_SCALARS = (str, int, bool, float, type(None))
+# Bounds and what they apply to: other types pass, as in JSON Schema (the type keyword catches them).
+_BOUNDS: dict[str, tuple[type, ...]] = {
+    "minLength": (str,), "maxLength": (str,), "minItems": (list,), "maxItems": (list,),
+    "minimum": (int, float), "maximum": (int, float),
+}
+
+
+class _Unsupported(Exception):
+    """The schema uses something the compiled check does not implement."""
+
+
+@lru_cache(maxsize=4)
+def fast_check(name: str = ENTRY_SCHEMA) -> Check | None:
+    """A compiled yes/no check of the schema ``name``, or None when it uses a keyword the
+    compiler does not know.
+
+    Sound, not complete: when it says yes, jsonschema finds no violation (each keyword is
+    implemented at least as strictly as Draft 2020-12 defines it; types are exact, so a
+    float is never an integer); when it says no, jsonschema decides. It exists for speed:
+    jsonschema walks an entry in ~2 ms, this in a few hundredths of that.
+    """
+    try:
+        return _Compiler(load_schema(name)).compile(load_schema(name))
+    except _Unsupported:
+        return None
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, pointer: Any) -> Check:
+        if not isinstance(pointer, str) or not pointer.startswith("#/"):
+            raise _Unsupported(f"$ref {pointer!r}")
+        if pointer not in self.refs:
+            compiled: list[Check] = []
+            self.refs[pointer] = lambda value: compiled[0](value)  # for a schema that refers to itself
+            target: Any = self.root
+            for part in pointer[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(target, dict) or part not in target:
+                    raise _Unsupported(f"$ref {pointer!r}")
+                target = target[part]
+            compiled.append(self.compile(target))
+            self.refs[pointer] = compiled[0]
+        return self.refs[pointer]
+
+    def compile(self, node: Any) -> Check:
+        if node is True:
+            return lambda value: True
+        if node is False:
+            return lambda value: False
+        if not isinstance(node, dict):
+            raise _Unsupported(repr(node))
+        checks: list[Check] = []
+        for keyword, argument in node.items():
+            if keyword in _ANNOTATIONS:
+                continue
+            checks.append(self.keyword(keyword, argument, node))
+        if not checks:
+            return lambda value: True
+        if len(checks) == 1:
+            return checks[0]
+        return lambda value: all(check(value) for check in checks)
+
+    def keyword(self, keyword: str, argument: Any, node: dict[str, Any]) -> Check:  # one branch per keyword
+        if keyword == "$ref":
+            return self.ref(argument)
+        if keyword == "type":
+            names = [argument] if isinstance(argument, str) else argument
+            if not isinstance(names, list) or any(n not in _TYPES for n in names):
+                raise _Unsupported(f"type {argument!r}")
+            allowed = tuple(t for n in names for t in _TYPES[n])
+            return lambda value: type(value) in allowed
+        if keyword in ("enum", "const"):
+            choices = argument if keyword == "enum" else [argument]
+            if not isinstance(choices, list) or any(type(c) not in _SCALARS for c in choices):
+                raise _Unsupported(keyword)
+            pairs = frozenset((type(c), c) for c in choices)
+            return lambda value: type(value) in _SCALARS and (type(value), value) in pairs
+        if keyword == "pattern":
+            pattern = re.compile(argument)
+            return lambda value: type(value) is not str or pattern.search(value) is not None
+        if keyword in _BOUNDS:
+            if type(argument) is not int:
+                raise _Unsupported(keyword)
+            bound, kinds, lower = argument, _BOUNDS[keyword], keyword.startswith("min")
+            measure: Callable[[Any], Any] = len if kinds != (int, float) else (lambda number: number)
+            if lower:
+                return lambda value: type(value) not in kinds or measure(value) >= bound
+            return lambda value: type(value) not in kinds or measure(value) <= bound
+        if keyword == "uniqueItems":
+            if argument is False:
+                return lambda value: True
+            # Only lists of strings are judged here; anything else is left to jsonschema.
+            return lambda value: type(value) is not list or (
+                all(type(item) is str for item in value) and len(set(value)) == len(value))
+        if keyword == "required":
+            if not isinstance(argument, list) or not all(isinstance(k, str) for k in argument):
+                raise _Unsupported(keyword)
+            required = tuple(argument)
+            return lambda value: type(value) is not dict or all(k in value for k in required)
+        if keyword == "properties":
+            if not isinstance(argument, dict):
+                raise _Unsupported(keyword)
+            properties = {key: self.compile(sub) for key, sub in argument.items()}
+            return lambda value: type(value) is not dict or all(
+                check(value[key]) for key, check in properties.items() if key in value)
+        if keyword == "additionalProperties":
+            if "patternProperties" in node:
+                raise _Unsupported(keyword)
+            known = frozenset(node.get("properties", {}))
+            extra = self.compile(argument)
+            return lambda value: type(value) is not dict or all(extra(v) for k, v in value.items() if k not in known)
+        if keyword == "items":
+            if "prefixItems" in node or not isinstance(argument, dict | bool):
+                raise _Unsupported(keyword)
+            item = self.compile(argument)
+            return lambda value: type(value) is not list or all(item(element) for element in value)
+        raise _Unsupported(keyword)
 
 
 def _to_problems(doc: Document, error: ValidationError) -> list[Problem]:

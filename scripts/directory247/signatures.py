@@ -34,15 +34,20 @@ changed, so the bytes signed are not the bytes published).
 from __future__ import annotations
 
 import binascii
+import fcntl
 import functools
 import hashlib
 import os
 import re
+import select
+import signal
 import subprocess
 import tempfile
-from collections.abc import Collection, MutableMapping, Sequence
+import threading
+import time
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from directory247.errors import SignatureError, TrustError
 
@@ -52,6 +57,8 @@ __all__ = [
     "STRONG_HASHES",
     "GnuPG",
     "Verified",
+    "has_cached_verdict",
+    "preload_keys",
     "verify",
 ]
 
@@ -94,15 +101,28 @@ class _ArmorError(Exception):
     """Armor could not be read; the message completes "<label>: ..."."""
 
 
-def _crc24(data: bytes) -> int:
-    crc = 0xB704CE
-    for byte in data:
-        crc ^= byte << 16
+def _crc24_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 16
         for _ in range(8):
             crc <<= 1
             if crc & 0x1000000:
                 crc ^= 0x1864CFB
-    return crc & 0xFFFFFF
+        table.append(crc & 0xFFFFFF)
+    return tuple(table)
+
+
+_CRC24_TABLE = _crc24_table()
+
+
+def _crc24(data: bytes) -> int:
+    """The armor checksum (RFC 4880 6.1), a byte at a time from a table."""
+    crc = 0xB704CE
+    table = _CRC24_TABLE
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFF) ^ table[(crc >> 16) ^ byte]
+    return crc
 
 
 def _decode_body(lines: list[str]) -> bytes:
@@ -154,13 +174,14 @@ def _blocks(text: bytes) -> list[tuple[str, bytes]]:
     return blocks
 
 
-def _packet_tags(packets: bytes) -> list[int]:
-    """Tags of the OpenPGP packets in ``packets`` (RFC 4880 4.2), refusing what we can't frame.
+def _packets(packets: bytes) -> list[tuple[int, bytes]]:
+    """``(tag, body)`` of each OpenPGP packet in ``packets`` (RFC 4880 4.2), refusing what we
+    can't frame.
 
     Counting packets ourselves, rather than trusting gpgv's NEWSIG lines alone, means a
     second signature gpgv chooses to skip (unknown version, say) still counts as a second one.
     """
-    tags: list[int] = []
+    found: list[tuple[int, bytes]] = []
     offset = 0
     while offset < len(packets):
         header = packets[offset]
@@ -188,9 +209,13 @@ def _packet_tags(packets: bytes) -> list[int]:
             offset += 1 + width
         if offset + size > len(packets):
             raise _ArmorError("signature is truncated")
-        tags.append(tag)
+        found.append((tag, packets[offset : offset + size]))
         offset += size
-    return tags
+    return found
+
+
+def _packet_tags(packets: bytes) -> list[int]:
+    return [tag for tag, _body in _packets(packets)]
 
 
 def _signature_packets(label: str, signature: bytes) -> bytes:
@@ -260,45 +285,39 @@ def _timestamp(field: str) -> datetime | None:
     return datetime.fromtimestamp(int(field), tz=UTC)
 
 
-@functools.lru_cache(maxsize=256)
-def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
-    """Binary keyring plus parsed expiry/revocation, cached: keys change once in a while,
-    verification happens for every entry (lru_cache is safe to call from several threads)."""
+def _dearmor_key(number: int, key: bytes) -> bytes:
+    """One authorised key as binary packets: gpgv reads only binary keyrings, so armor is
+    removed and binary kept as is. ``number`` names the key in errors."""
+    if not key.lstrip().startswith(b"-----BEGIN"):
+        return key
+    try:
+        blocks = _blocks(key)
+    except _ArmorError as error:
+        raise TrustError(f"authorised key #{number} cannot be read: {error}") from None
     binary = bytearray()
-    for number, key in enumerate(keys, start=1):
-        if key.lstrip().startswith(b"-----BEGIN"):
-            try:
-                blocks = _blocks(key)
-            except _ArmorError as error:
-                raise TrustError(f"authorised key #{number} cannot be read: {error}") from None
-            for kind, packets in blocks:
-                if kind != "PUBLIC KEY BLOCK":
-                    raise TrustError(f"authorised key #{number} is a {kind}, not a public key")
-                binary += packets
-        else:  # gpgv reads only binary keyrings, so armor is removed above, binary kept as is
-            binary += key
-    if not binary:
-        return _Keyring(binary=b"", keys={})
+    for kind, packets in blocks:
+        if kind != "PUBLIC KEY BLOCK":
+            raise TrustError(f"authorised key #{number} is a {kind}, not a public key")
+        binary += packets
+    return bytes(binary)
+
+
+def _show_keys(binary: bytes, gpg_binary: str) -> subprocess.CompletedProcess[bytes]:
+    """gpg's colon listing of the keys in ``binary``, read in a throwaway home."""
     with tempfile.TemporaryDirectory(prefix="directory247-keys-") as home:
-        listing = _run(
-            [
-                gpg_binary,
-                "--homedir",
-                home,
-                "--no-options",
-                "--batch",
-                "--with-colons",
-                "--show-keys",
-            ],
-            bytes(binary),
+        return _run(
+            [gpg_binary, "--homedir", home, "--no-options", "--batch", "--with-colons", "--show-keys"],
+            binary,
             what="read the authorised keys",
         )
-    if listing.returncode != 0:
-        raise TrustError(f"the authorised keys cannot be read by gpg: {_tail(listing.stderr)}")
-    material: dict[str, _KeyMaterial] = {}
+
+
+def _parse_listing(stdout: bytes) -> list[tuple[str, dict[str, _KeyMaterial]]]:
+    """The listing as ``(primary fingerprint, material of that key and its subkeys)``, in order."""
+    groups: list[tuple[str, dict[str, _KeyMaterial]]] = []
     primary = ""
     record: list[str] = []
-    for line in listing.stdout.decode("utf-8", "replace").splitlines():
+    for line in stdout.decode("utf-8", "replace").splitlines():
         fields = line.split(":")
         if fields[0] in {"pub", "sub"}:
             record = fields
@@ -306,14 +325,233 @@ def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
             fingerprint = fields[9].upper()
             if record[0] == "pub":
                 primary = fingerprint
-            material[fingerprint] = _KeyMaterial(
+                groups.append((primary, {}))
+            elif not groups:
+                groups.append((primary, {}))
+            groups[-1][1][fingerprint] = _KeyMaterial(
                 fingerprint=fingerprint,
                 primary_fingerprint=primary,
                 expires=_timestamp(record[6]),
                 revoked=record[1] == "r",
             )
             record = []
-    return _Keyring(binary=bytes(binary), keys=material)
+    return groups
+
+
+def _read_keys(binary: bytes, gpg_binary: str) -> dict[str, _KeyMaterial]:
+    listing = _show_keys(binary, gpg_binary)
+    if listing.returncode != 0:
+        raise TrustError(f"the authorised keys cannot be read by gpg: {_tail(listing.stderr)}")
+    material: dict[str, _KeyMaterial] = {}
+    for _primary, group in _parse_listing(listing.stdout):
+        material.update(group)  # a key listed twice: the later listing wins, as it always did
+    return material
+
+
+# A key file whose packets are all of these kinds, starting with a primary public key, is a
+# run of whole keyblocks: gpg reads it the same alone or after other keys (RFC 4880 11.1).
+_PUBLIC_KEY_PACKET = 6
+_KEYBLOCK_PACKETS = frozenset({_PUBLIC_KEY_PACKET, 2, 12, 13, 14, 17})  # + signature, trust, user id, subkey
+_KEY_CACHE_SIZE = 4096
+_KeyId = tuple[str, bytes]  # (gpg binary, sha256 of the key file's bytes)
+
+
+@dataclass(frozen=True)
+class _ParsedKey:
+    binary: bytes
+    keys: dict[str, _KeyMaterial]
+
+
+_parsed_keys: dict[_KeyId, _ParsedKey] = {}
+_pending_keys: dict[_KeyId, threading.Event] = {}
+_parsed_keys_lock = threading.Lock()
+
+
+def _key_id(gpg_binary: str, key: bytes) -> _KeyId:
+    return gpg_binary, hashlib.sha256(key).digest()
+
+
+def _v4_fingerprint(body: bytes) -> str | None:
+    """The fingerprint of a version 4 key packet (RFC 4880 12.2); None for other versions."""
+    if not body or body[0] != 4:
+        return None
+    # SHA-1 is what a v4 fingerprint is; it only matches gpg's listing to the key files here,
+    # and two files claiming one fingerprint are never attributed (see preload_keys).
+    return hashlib.sha1(b"\x99" + len(body).to_bytes(2, "big") + body, usedforsecurity=False).hexdigest().upper()
+
+
+def material_cache_key(gpg_binary: str, key: bytes, day: date) -> str:
+    """Where ``preload_keys`` keeps gpg's reading of one key file in a verification cache.
+
+    The reading is a function of the key's bytes; the day is part of the key so that gpg's
+    view of the key (which self-signature is current) is refreshed at least once a day."""
+    digest = hashlib.sha256()
+    for part in (POLICY_VERSION.encode(), gpg_binary.encode(), day.isoformat().encode(), key):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return "key-material:" + digest.hexdigest()
+
+
+def _material_rows(material: dict[str, _KeyMaterial]) -> list[list[str]]:
+    return [[m.fingerprint, m.primary_fingerprint, str(int(m.expires.timestamp())) if m.expires else "",
+             "revoked" if m.revoked else ""] for m in material.values()]
+
+
+def _material_from_rows(rows: list[list[str]]) -> dict[str, _KeyMaterial] | None:
+    material: dict[str, _KeyMaterial] = {}
+    for row in rows:
+        if len(row) != 4 or not all(isinstance(field, str) for field in row):
+            return None
+        fingerprint, primary, expires, revoked = row
+        if expires and not expires.isdigit():
+            return None
+        material[fingerprint] = _KeyMaterial(fingerprint, primary, _timestamp(expires), revoked == "revoked")
+    return material or None
+
+
+def _attributable(binary: bytes) -> set[str] | None:
+    """The primary fingerprints of a key file that is whole v4 keyblocks, else None."""
+    try:
+        packets = _packets(binary)
+    except _ArmorError:
+        return None
+    if not packets or packets[0][0] != _PUBLIC_KEY_PACKET or any(t not in _KEYBLOCK_PACKETS for t, _ in packets):
+        return None
+    fingerprints = [_v4_fingerprint(body) for tag, body in packets if tag == _PUBLIC_KEY_PACKET]
+    found = {fingerprint for fingerprint in fingerprints if fingerprint is not None}
+    if len(found) != len(fingerprints):
+        return None  # not v4, or one key twice in one file
+    return found
+
+
+def _claim(keys: Iterable[bytes], gpg_binary: str) -> dict[_KeyId, bytes]:
+    """The key files nobody has read or is reading, now marked as being read by the caller."""
+    claimed: dict[_KeyId, bytes] = {}
+    with _parsed_keys_lock:
+        for key in keys:
+            ident = _key_id(gpg_binary, key)
+            if ident in _parsed_keys or ident in _pending_keys or ident in claimed:
+                continue
+            _pending_keys[ident] = threading.Event()
+            claimed[ident] = key
+    return claimed
+
+
+def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
+                  cache: MutableMapping[str, list[list[str]]] | None) -> None:
+    """Read the claimed key files (from the cache, else with one gpg call), then release them."""
+    parsed: dict[_KeyId, _ParsedKey] = {}
+    try:
+        day = datetime.now(UTC).date()
+        pending: dict[_KeyId, bytes] = {}
+        primaries: dict[_KeyId, set[str]] = {}
+        owners: dict[str, list[_KeyId]] = {}
+        for ident, key in claimed.items():
+            try:
+                binary = _dearmor_key(0, key)
+            except TrustError:
+                continue  # reported, with the key's number, when a key set holding it is used
+            rows = cache.get(material_cache_key(gpg_binary, key, day)) if cache is not None else None
+            material = _material_from_rows(rows) if isinstance(rows, list) else None
+            if material is not None:
+                parsed[ident] = _ParsedKey(binary, material)
+                continue
+            fingerprints = _attributable(binary)
+            if fingerprints is None:
+                continue
+            pending[ident] = binary
+            primaries[ident] = fingerprints
+            for fingerprint in fingerprints:
+                owners.setdefault(fingerprint, []).append(ident)
+        if not pending:
+            return
+        listing = _show_keys(b"".join(pending.values()), gpg_binary)
+        if listing.returncode != 0:
+            return
+        found: dict[_KeyId, dict[str, _KeyMaterial]] = {ident: {} for ident in pending}
+        listed: dict[_KeyId, set[str]] = {ident: set() for ident in pending}
+        for primary, group in _parse_listing(listing.stdout):
+            idents = owners.get(primary, [])
+            if not idents:
+                return  # gpg listed a key no file was found to hold: attribute nothing
+            if len(idents) != 1:
+                for ident in idents:
+                    found.pop(ident, None)
+                continue
+            if idents[0] in found:
+                found[idents[0]].update(group)
+                listed[idents[0]].add(primary)
+        for ident, material in found.items():
+            if listed[ident] == primaries[ident]:  # every key of the file was listed
+                parsed[ident] = _ParsedKey(pending[ident], material)
+                if cache is not None:
+                    cache[material_cache_key(gpg_binary, claimed[ident], day)] = _material_rows(material)
+    finally:
+        with _parsed_keys_lock:
+            _parsed_keys.update(parsed)
+            while len(_parsed_keys) > _KEY_CACHE_SIZE:
+                del _parsed_keys[next(iter(_parsed_keys))]
+            for ident in claimed:
+                _pending_keys.pop(ident).set()
+
+
+def preload_keys(keys: Iterable[bytes], gpg_binary: str = "gpg", *,
+                 cache: MutableMapping[str, list[list[str]]] | None = None,
+                 background: bool = False) -> threading.Thread | None:
+    """Read many public keys with ONE ``gpg --show-keys`` and remember each by the digest of
+    its bytes, so that ``verify`` needs no gpg call of its own for key sets made of them
+    (one call per State costs ~7 ms; a directory has hundreds).
+
+    gpg lists the keyblocks of its input one by one, and each listing depends only on its
+    own keyblock, so the listing of a batch, split by primary fingerprint, is what gpg says
+    of each key file alone. A key file that cannot be attributed exactly (not whole v4
+    keyblocks, a primary key in two files, a key gpg leaves out, a failed call) is not
+    remembered: ``verify`` then reads its key set as it always did, with the same result and
+    the same errors. With ``cache`` (a verification cache), gpg's reading of each key is
+    kept there too, for the day, and taken from there when present.
+
+    With ``background``, the reading runs in a thread (returned) while the caller goes on:
+    ``verify`` runs gpgv first and waits for the keys only to apply the policy. Safe to
+    call from several threads.
+    """
+    claimed = _claim(keys, gpg_binary)
+    if not background:
+        _read_claimed(claimed, gpg_binary, cache)
+        return None
+    thread = threading.Thread(target=_read_claimed, args=(claimed, gpg_binary, cache), daemon=True,
+                              name="directory247-keys")
+    thread.start()
+    return thread
+
+
+@functools.lru_cache(maxsize=256)
+def _keyring_binary(keys: tuple[bytes, ...]) -> bytes:
+    """The key set as one binary keyring for gpgv; unreadable armor raises ``TrustError``."""
+    return b"".join(_dearmor_key(number, key) for number, key in enumerate(keys, start=1))
+
+
+@functools.lru_cache(maxsize=256)
+def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
+    """Binary keyring plus parsed expiry/revocation of a key set, cached: keys change once in
+    a while, verification happens for every entry (lru_cache is safe to call from several
+    threads). Keys read by ``preload_keys`` need no gpg call here."""
+    binary = _keyring_binary(keys)
+    idents = [_key_id(gpg_binary, key) for key in keys]
+    with _parsed_keys_lock:
+        reading = [event for ident in idents if (event := _pending_keys.get(ident)) is not None]
+    for event in reading:
+        event.wait()
+    with _parsed_keys_lock:
+        parsed = [_parsed_keys.get(ident) for ident in idents]
+    known = [item for item in parsed if item is not None]
+    if known and len(known) == len(parsed):
+        material: dict[str, _KeyMaterial] = {}
+        for item in known:
+            material.update(item.keys)
+        return _Keyring(binary=binary, keys=material)
+    if not binary:
+        return _Keyring(binary=b"", keys={})
+    return _Keyring(binary=binary, keys=_read_keys(binary, gpg_binary))
 
 
 # --------------------------------------------------------------------------- gnupg
@@ -354,33 +592,155 @@ def _status(stdout: bytes) -> list[list[str]]:
     ]
 
 
+#: Memory-backed, where there is one: a keyring file per State costs ~0.6 ms on a disk.
+_MEMORY_FOLDER = "/dev/shm"  # noqa: S108 - only the parent of a private (mkdtemp) folder
+
+
+class _Workspace:
+    """A private (0700) folder of this process for gpgv: keyrings, each written once under
+    the digest of its bytes and never changed. gpgv gets it as its home, so it never sees
+    GNUPGHOME or a keyring not written here. In memory when the system offers a writable
+    ``/dev/shm``, else in the temporary folder; removed when the process ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._keyrings: dict[bytes, str] = {}
+
+    def folder(self) -> str:
+        with self._lock:
+            if self._folder is None or not os.path.isdir(self._folder.name):
+                memory = os.path.isdir(_MEMORY_FOLDER) and os.access(_MEMORY_FOLDER, os.W_OK | os.X_OK)
+                self._folder = tempfile.TemporaryDirectory(prefix="directory247-gpgv-",
+                                                           dir=_MEMORY_FOLDER if memory else None)
+                self._keyrings = {}
+            return self._folder.name
+
+    def keyring(self, keyring: bytes) -> str:
+        folder = self.folder()
+        digest = hashlib.sha256(keyring).digest()
+        with self._lock:
+            path = self._keyrings.get(digest)
+        if path is not None and os.path.isfile(path):
+            return path
+        path = os.path.join(folder, digest.hex() + ".gpg")
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(keyring)
+        os.replace(temporary, path)  # complete or absent, for a thread reading it meanwhile
+        with self._lock:
+            self._keyrings[digest] = path
+        return path
+
+
+_workspace = _Workspace()
+
+
+_FIRST_PASSED_FD = 10
+_DEV_FD = os.path.isdir("/dev/fd")
+
+
+def _high(fd: int) -> int:
+    """``fd`` moved to ``_FIRST_PASSED_FD`` or above (close-on-exec)."""
+    if fd >= _FIRST_PASSED_FD:
+        return fd
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _FIRST_PASSED_FD)
+    os.close(fd)
+    return moved
+
+
+def _run_reader(command: list[str], *, what: str, inputs: dict[int, int] | None = None) -> bytes:
+    """Standard output of a command that reads only what it is given, without the user's
+    GnuPG variables: ``inputs`` maps a file descriptor of the command to one of ours (a pipe
+    already holding everything it will read); standard input and error are otherwise
+    /dev/null.
+
+    ``posix_spawn`` and pipes instead of ``subprocess`` and temporary files: a check starts
+    one gpgv per entry, and this costs the parent a fraction of the CPU.
+    """
+    read_end, write_end = (_high(fd) for fd in os.pipe())
+    # Our descriptors are all >= _FIRST_PASSED_FD and close-on-exec, the command's below it:
+    # no action overwrites a descriptor another one still needs.
+    actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, write_end, 1),
+    ]
+    actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in (inputs or {}).items()]
+    try:
+        pid = os.posix_spawnp(command[0], command, _environment(), file_actions=actions)
+    except FileNotFoundError:
+        os.close(read_end)
+        raise SignatureError(f"cannot {what}: {command[0]!r} was not found; install GnuPG 2.2 or later") from None
+    finally:
+        os.close(write_end)
+    deadline = time.monotonic() + _TIMEOUT_SECONDS
+    chunks: list[bytes] = []
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise SignatureError(f"cannot {what}: {command[0]} did not finish")
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+
+
+def _filled_pipe(content: bytes) -> int | None:
+    """The read end of a pipe that already holds all of ``content`` (close-on-exec, numbered
+    from ``_FIRST_PASSED_FD``), or None when it does not fit in a pipe's buffer."""
+    if not _DEV_FD:
+        return None
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)
+        written = os.write(write_end, content) if content else 0
+    except BlockingIOError:
+        written = -1
+    finally:
+        os.close(write_end)
+    if written != len(content):
+        os.close(read_end)
+        return None
+    return _high(read_end)
+
+
 def _gpgv(gpgv_binary: str, keyring: bytes, packets: bytes, data: bytes) -> list[list[str]]:
     """Status lines of gpgv checking ``packets`` over ``data`` against ``keyring`` only."""
-    # Own directory per call: no shared state between threads, no gpg-agent, and gpgv
-    # never sees a keyring other than the one written here (its default is GNUPGHOME's).
-    with tempfile.TemporaryDirectory(prefix="directory247-gpgv-") as workdir:
-        keyring_path = os.path.join(workdir, "keyring.gpg")
-        signature_path = os.path.join(workdir, "signature.sig")
-        with open(keyring_path, "wb") as file:
-            file.write(keyring)
-        with open(signature_path, "wb") as file:  # binary: exactly the packets we counted
-            file.write(packets)
-        result = _run(
-            [
-                gpgv_binary,
-                "--homedir",
-                workdir,
-                "--keyring",
-                keyring_path,
-                "--status-fd",
-                "1",
-                signature_path,
-                "-",
-            ],
-            data,
+    keyring_path = _workspace.keyring(keyring)
+    folder = os.path.dirname(keyring_path)
+    inputs: dict[int, int] = {}
+    written: list[str] = []
+    arguments: list[str] = []
+    try:
+        # Binary: exactly the bytes we checked. Through a pipe when they fit, else a file.
+        for target, content, suffix in ((3, packets, ".sig"), (4, data, ".data")):
+            pipe = _filled_pipe(content)
+            if pipe is not None:
+                inputs[target] = pipe
+                arguments.append(f"/dev/fd/{target}")
+                continue
+            handle, path = tempfile.mkstemp(prefix="directory247-gpgv-", suffix=suffix)  # may be large
+            written.append(path)
+            with os.fdopen(handle, "wb") as file:
+                file.write(content)
+            arguments.append(path)
+        output = _run_reader(
+            [gpgv_binary, "--homedir", folder, "--keyring", keyring_path, "--status-fd", "1", *arguments],
             what="verify signatures",
+            inputs=inputs,
         )
-    return _status(result.stdout)
+    finally:
+        for pipe in inputs.values():
+            os.close(pipe)
+        for path in written:
+            os.unlink(path)
+    return _status(output)
 
 
 # --------------------------------------------------------------------------- policy
@@ -402,12 +762,26 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
 POLICY_VERSION = "1"
 
 
-def status_cache_key(keyring: bytes, packets: bytes, data: bytes) -> str:
+def status_cache_key(keyring: bytes, packets: bytes, data: bytes, context: bytes = b"") -> str:
+    """The cache key of one gpgv verdict: a digest of every input it depends on, plus
+    ``context`` (the caller's trust: authorisations, their signature and all keys)."""
     digest = hashlib.sha256()
-    for part in (POLICY_VERSION.encode(), keyring, packets, data):
+    for part in (POLICY_VERSION.encode(), context, keyring, packets, data):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def has_cached_verdict(data: bytes, signature: bytes, *, keys: Sequence[bytes],
+                       cache: Mapping[str, list[list[str]]], cache_context: bytes = b"") -> bool:
+    """Whether ``verify`` with this ``cache`` would reuse a verdict rather than start gpgv
+    (so the caller can run it at once instead of queueing it behind gpgv runs)."""
+    try:
+        packets = _signature_packets("", signature)
+        binary = _keyring_binary(tuple(bytes(key) for key in keys))
+    except (SignatureError, TrustError):
+        return False
+    return status_cache_key(binary, packets, data, cache_context) in cache
 
 
 def verify(
@@ -422,11 +796,14 @@ def verify(
     gpg_binary: str = "gpg",
     gpgv_binary: str = "gpgv",
     cache: MutableMapping[str, list[list[str]]] | None = None,
+    cache_context: bytes = b"",
 ) -> Verified:
     """Apply the acceptance policy; raise SignatureError naming ``label`` and the failed rule.
 
     ``cache`` (optional) remembers gpgv's status lines under a digest of everything they
-    depend on: ``POLICY_VERSION``, the keyring bytes, the signature packets and the data.
+    depend on: ``POLICY_VERSION``, the keyring bytes, the signature packets and the data,
+    and of ``cache_context`` (``check`` passes a digest of the whole trusted base: root key,
+    authorisations, their signature and every authorised key, so any change there misses).
     Only the cryptographic verdict is reused; every rule below, including key expiry and
     revocation (read from the key material) and "not from the future", is applied again at
     ``now`` on every call. A cache is only as trustworthy as the place it is stored: keep it
@@ -442,17 +819,21 @@ def verify(
     whose = f"for {state}" if state else "to sign this file"
     authorised = {fingerprint.replace(" ", "").upper() for fingerprint in allowed}
     packets = _signature_packets(label, signature)
-    keyring = _keyring(tuple(bytes(key) for key in keys), gpg_binary)
+    key_set = tuple(bytes(key) for key in keys)
+    binary = _keyring_binary(key_set)
     if cache is None:
-        status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+        status = _gpgv(gpgv_binary, binary, packets, data)
     else:
-        key = status_cache_key(keyring.binary, packets, data)
+        key = status_cache_key(binary, packets, data, cache_context)
         cached = cache.get(key)
         if cached is None:
-            status = _gpgv(gpgv_binary, keyring.binary, packets, data)
+            status = _gpgv(gpgv_binary, binary, packets, data)
             cache[key] = status
         else:
             status = cached
+    # Read after gpgv ran, so a key reading started by preload_keys overlaps with it; before
+    # any rule, so a key set gpg cannot read is reported as such.
+    keyring = _keyring(key_set, gpg_binary)
     seen = {fields[0]: fields[1:] for fields in status}
     signatures = sum(1 for fields in status if fields[0] == "NEWSIG")
     if signatures != 1:

@@ -13,12 +13,15 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .loader import Document, coerce, load_entry
 from .problems import Problem, Severity, has_errors
 from .rules import Context, check_rules
 from .schema import check_schema, load_schema
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 _FILE_NAME = re.compile(r"([a-z]{2})\.yaml")
 
@@ -99,13 +102,16 @@ def read_entry_file(path: Path, shown: str) -> tuple[bytes | None, Problem | Non
 
 
 def validate_files(paths: Sequence[Path], *, today: dt.date, strict: bool = False,
-                   shown: Iterable[str] | None = None) -> list[EntryResult]:
+                   shown: Iterable[str] | None = None, progress: Progress | None = None) -> list[EntryResult]:
+    """Validate each file; ``progress`` (optional) hears ``("validating entries", done, total)``."""
     names = list(shown) if shown is not None else [str(p) for p in paths]
     results = []
-    for path, name in zip(paths, names, strict=True):
+    for done, (path, name) in enumerate(zip(paths, names, strict=True), start=1):
         data, problem = read_entry_file(path, name)
         if problem is not None or data is None:
             results.append(EntryResult(name, b"", None, None, [problem] if problem else []))
-            continue
-        results.append(validate_entry(data, name, today=today, strict=strict))
+        else:
+            results.append(validate_entry(data, name, today=today, strict=strict))
+        if progress is not None:
+            progress("validating entries", done, len(paths))
     return results

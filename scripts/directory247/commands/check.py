@@ -9,6 +9,7 @@ from .. import report
 from ..cache import CACHE_FILE, StatusCache
 from ..check import run_check
 from ..paths import project_root
+from ..progress import terminal_progress
 from . import add_format, parser
 
 
@@ -24,7 +25,9 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     root = project_root()
     cache = None if args.no_cache else StatusCache(root / CACHE_FILE)
-    outcome = run_check(root, base=args.base, now=dt.datetime.now(dt.UTC), strict=args.strict, cache=cache)
+    with terminal_progress(sys.stderr) as progress:
+        outcome = run_check(root, base=args.base, now=dt.datetime.now(dt.UTC), strict=args.strict, cache=cache,
+                            progress=progress)
     if cache is not None:
         try:
             cache.save()

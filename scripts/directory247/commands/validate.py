@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import report
 from ..errors import UsageError
 from ..paths import directory_dir
+from ..progress import terminal_progress
 from ..validation import entry_files, validate_files
 from . import add_format, date_argument, parser, today
 
@@ -35,7 +36,9 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"{folder}: no directory/ folder here; run from the repository or give files")
         paths = entry_files(folder)
         shown = [_relative(p) for p in paths]
-    results = validate_files(paths, today=args.as_of or today(), strict=args.strict, shown=shown)
+    with terminal_progress(sys.stderr) as progress:
+        results = validate_files(paths, today=args.as_of or today(), strict=args.strict, shown=shown,
+                                 progress=progress)
     problems = sorted(p for r in results for p in r.problems)
     sys.stdout.write(report.REPORTERS[args.format](problems, len(results), "entries"))
     return 1 if any(not r.ok for r in results) else 0

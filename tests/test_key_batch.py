@@ -1,0 +1,116 @@
+"""Reading every authorised key with one gpg call (``signatures.preload_keys``) gives, for every
+key set, exactly what reading that set alone gives, or is not used at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import gpgtools
+from directory247 import signatures
+from directory247.errors import TrustError
+from directory247.signatures import _Keyring, _keyring, _keyring_binary, _read_keys, material_cache_key, preload_keys
+
+
+def _forget() -> None:
+    _keyring.cache_clear()
+    _keyring_binary.cache_clear()
+    with signatures._parsed_keys_lock:
+        signatures._parsed_keys.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    _forget()
+    yield
+    _forget()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    home = gpgtools.make_home(tmp_path_factory.mktemp("keys"))
+    plain = gpgtools.generate_key(home, "plain <plain@test.example>")
+    with_sub = gpgtools.generate_key(home, "sub <sub@test.example>", expire="2y")
+    gpgtools.add_signing_subkey(home, with_sub, expire="1y")
+    revoked = gpgtools.generate_key(home, "revoked <revoked@test.example>")
+    gpgtools.revoke(home, revoked)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    expired = gpgtools.generate_key(home, "expired <expired@test.example>", expire="7d", faked_time=past)
+    found = {name: gpgtools.export_public(home, fpr)
+             for name, fpr in (("plain", plain), ("with_sub", with_sub), ("revoked", revoked), ("expired", expired))}
+    found["two_in_one"] = gpgtools.run_gpg(home, "--armor", "--export", plain, expired)
+    found["binary_plain"] = gpgtools.run_gpg(home, "--export", plain)  # the same key as "plain", other bytes
+    return found
+
+
+def _alone(key_set: tuple[bytes, ...]) -> _Keyring:
+    binary = b"".join(signatures._dearmor_key(number, key) for number, key in enumerate(key_set, start=1))
+    return _Keyring(binary=binary, keys=_read_keys(binary, "gpg"))
+
+
+def test_every_key_set_reads_the_same_after_one_batch(keys: dict[str, bytes]) -> None:
+    sets = [(key,) for key in keys.values()] + list(itertools.combinations(keys.values(), 2))
+    expected = [_alone(key_set) for key_set in sets]
+    _forget()
+    preload_keys(keys.values())
+    with signatures._parsed_keys_lock:
+        batched = len(signatures._parsed_keys)
+    # "plain", "binary_plain" and "two_in_one" share a key, as do "expired" and "two_in_one":
+    # those four cannot be attributed from one batch and are read the old way.
+    assert batched == 2
+    assert [_keyring(key_set, "gpg") for key_set in sets] == expected
+    revoked = _keyring((keys["revoked"],), "gpg")
+    assert [m.revoked for m in revoked.keys.values()] == [True]
+    expired = _keyring((keys["expired"],), "gpg")
+    assert all(m.expires is not None and m.expires < dt.datetime.now(dt.UTC) for m in expired.keys.values())
+    assert len(_keyring((keys["with_sub"],), "gpg").keys) == 2
+
+
+def test_an_unreadable_key_is_still_reported_with_its_number(keys: dict[str, bytes]) -> None:
+    broken = keys["plain"].replace(b"\n=", b"\n=AAAA", 1)
+    preload_keys([keys["with_sub"], broken])
+    with pytest.raises(TrustError, match=r"authorised key #2 cannot be read: armor is damaged"):
+        _keyring((keys["with_sub"], broken), "gpg")
+
+
+def test_keys_read_in_the_background_are_waited_for(keys: dict[str, bytes]) -> None:
+    sets = [(keys["with_sub"],), (keys["revoked"], keys["expired"])]
+    expected = [_alone(key_set) for key_set in sets]
+    _forget()
+    thread = preload_keys([keys["with_sub"], keys["revoked"], keys["expired"]], background=True)
+    assert thread is not None
+    results: dict[int, _Keyring] = {}
+
+    def read(index: int) -> None:
+        results[index] = _keyring(sets[index], "gpg")
+
+    readers = [threading.Thread(target=read, args=(index,)) for index in range(len(sets))]
+    for reader in readers:
+        reader.start()
+    for reader in [*readers, thread]:
+        reader.join()
+    assert [results[index] for index in range(len(sets))] == expected
+
+
+def test_key_readings_come_from_the_cache_for_the_day(keys: dict[str, bytes], monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    cache: dict[str, list[list[str]]] = {}
+    preload_keys([keys["with_sub"], keys["revoked"]], cache=cache)
+    expected = [_keyring((keys["with_sub"],), "gpg"), _keyring((keys["revoked"],), "gpg")]
+    assert len(cache) == 2
+    _forget()
+
+    def no_gpg(binary: bytes, gpg_binary: str) -> None:
+        raise AssertionError("gpg was started although the cache holds every key")
+
+    monkeypatch.setattr(signatures, "_show_keys", no_gpg)
+    preload_keys([keys["with_sub"], keys["revoked"]], cache=cache)
+    assert [_keyring((keys["with_sub"],), "gpg"), _keyring((keys["revoked"],), "gpg")] == expected
+    today = dt.date(2026, 11, 28)
+    assert material_cache_key("gpg", keys["plain"], today) != material_cache_key(
+        "gpg", keys["plain"], today + dt.timedelta(days=1))
