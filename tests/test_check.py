@@ -484,3 +484,72 @@ def test_warm_run_reads_no_key_with_gpg(repo: Repo, tmp_path: Path) -> None:
     assert run_check(repo.path, base=None, now=NOW, cache=second).ok
     assert (second.key_material.hits, second.key_material.misses) == (keys, 0)
     assert (second.hits, second.misses) == (2, 0)
+
+
+# --- the Secretariat's reachability records and removals -----------------------------------------
+
+def _records(serial: int, answered: str = "true") -> bytes:
+    return (f'schema_version: "1"\nserial: {serial}\ndemo: true\ntests:\n'
+            f'  - {{state: "NO", role: primary, date: "2026-03-02", channel: phone, answered: {answered}'
+            + (", response_minutes: 0}\n" if answered == "true" else "}\n")).encode()
+
+
+@pytest.fixture
+def repo_with_records(repo: Repo) -> Repo:
+    data = _records(1)
+    repo.write("reachability/tests.yaml", data)
+    repo.write("reachability/tests.yaml.asc", gpgtools.sign(repo.home, repo.root, data))
+    repo.commit()
+    assert repo.check() == []
+    return repo
+
+
+def test_reachability_records_cannot_be_deleted(repo_with_records: Repo) -> None:
+    (repo_with_records.path / "reachability" / "tests.yaml").unlink()
+    (repo_with_records.path / "reachability" / "tests.yaml.asc").unlink()
+    assert repo_with_records.check() == [
+        "reachability/tests.yaml: (trust): the Secretariat's reachability records were deleted; only a root-signed "
+        "change may replace them"]
+
+
+def test_reachability_records_need_the_root_signature(repo_with_records: Repo) -> None:
+    data = _records(2, answered="false")
+    repo_with_records.write("reachability/tests.yaml", data)
+    repo_with_records.write("reachability/tests.yaml.asc", gpgtools.sign(repo_with_records.home,
+                                                                        repo_with_records.keys["NO"], data))
+    (problem,) = repo_with_records.check()
+    assert problem.startswith("reachability/tests.yaml: (trust): reachability/ changed, but the change is not "
+                              "signed by the root key of the base")
+
+
+def test_reachability_records_cannot_be_replayed(repo_with_records: Repo) -> None:
+    data = _records(1, answered="false")
+    repo_with_records.write("reachability/tests.yaml", data)
+    repo_with_records.write("reachability/tests.yaml.asc", gpgtools.sign(repo_with_records.home,
+                                                                        repo_with_records.root, data))
+    assert repo_with_records.check() == [
+        "reachability/tests.yaml: serial: serial 1 is not higher than 1 at the base (older records cannot be "
+        "replayed)"]
+    data = _records(2, answered="false")
+    repo_with_records.write("reachability/tests.yaml", data)
+    repo_with_records.write("reachability/tests.yaml.asc", gpgtools.sign(repo_with_records.home,
+                                                                        repo_with_records.root, data))
+    assert repo_with_records.check() == []
+
+
+def test_removal_is_no_licence_while_the_state_is_authorised(repo: Repo) -> None:
+    repo.authorise({"NO": [repo.keys["NO"]], "SE": [repo.keys["SE"]]}, serial=2,
+                   removals=[{"code": "SE", "date": "2020-01-01", "reason": "old decision"}])
+    repo.commit()
+    (repo.path / "directory" / "se.yaml").unlink()
+    (repo.path / "directory" / "se.yaml.asc").unlink()
+    assert repo.check() == ["directory/se.yaml: (entry): entry of SE was deleted without a removal in root-signed "
+                            "keys/authorisations.yaml; ask the Secretariat"]
+
+
+def test_cache_lives_outside_the_checkout(tmp_path: Path) -> None:
+    from directory247.cache import default_cache_path
+
+    path = default_cache_path({"XDG_CACHE_HOME": str(tmp_path)})
+    assert path.parent == tmp_path / "directory247"
+    assert ROOT not in path.parents

@@ -8,22 +8,33 @@ again on every run (see ``signatures.verify``). Beside the verdicts, ``key_mater
 gpg's reading of each authorised key (fingerprints, expiry time, revoked or not) under a digest
 of the key's bytes and the day, so a warm run starts no gpg at all.
 
-The cache is a JSON file under ``.cache/`` of the checkout, rewritten atomically and pruned
-to what the last run used. It is a speed-up for a maintainer's machine: CI starts without
-one, and anyone who can write to the checkout could also change the code that reads it.
+The cache is a JSON file in the user's own cache folder (``$XDG_CACHE_HOME/directory247`` or
+``~/.cache/directory247``, private to the user), rewritten atomically and pruned to what the
+last run used. It never lives in the checkout: a change under review could otherwise bring
+its own pre-computed "verdicts" (their keys are digests of public bytes, anyone can compute
+them). The pull-request gate runs with ``--no-cache``; the cache is a speed-up for a
+maintainer's machine only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from .publish import write_atomic
 
-CACHE_FILE = Path(".cache") / "directory247" / "verify-status-v2.json"
+CACHE_NAME = "verify-status-v2.json"
+
+
+def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/directory247/`` or ``~/.cache/directory247/``: the user's, never the checkout's."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "directory247" / CACHE_NAME
 
 Lines = list[list[str]]
 
@@ -98,4 +109,5 @@ class StatusCache(CacheSection):
     def save(self) -> None:
         """Keep what this run used (pruning stale entries), atomically."""
         data = {"verdicts": self.used(), "key_material": self.key_material.used()}
-        write_atomic(self.path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(self.path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), mode=0o600)

@@ -200,7 +200,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     outcome = CheckOutcome()
     problems = outcome.problems
 
-    for folder in ("directory", "keys"):
+    for folder in ("directory", "keys", "reachability"):
         for special in change.specials(folder):
             problems.append(_problem(special.path, "(file)",
                                      f"is a {special.kind}; only regular files are accepted here"))
@@ -217,6 +217,9 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     changed_trust = trust
     if base and change.files("keys") != trusted.files("keys"):
         changed_trust = _check_key_change(change, trust, now, problems) or trust
+    # So must a change to the Secretariat's reachability records.
+    if base and change.files("reachability") != trusted.files("reachability"):
+        _check_reachability_change(change, trusted, trust, now, problems)
 
     entries = change.files("directory")
     base_entries = trusted.files("directory") if base else entries
@@ -233,7 +236,10 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
             problems.append(_problem(path, "(signature)", "signature without an entry; remove it"))
 
     # Deleted entries need a root-signed removal.
-    removed = {r.code for r in changed_trust.authorisations.removals}
+    # A removal counts only once the State has no authorised key left: an old removal must not
+    # stay a standing licence to delete an entry that was re-admitted since.
+    removed = {r.code for r in changed_trust.authorisations.removals
+               if r.code not in changed_trust.authorisations.states}
     for path in sorted(base_entries):
         match = ENTRY_NAME.fullmatch(path)
         if match and path not in entries:
@@ -334,6 +340,30 @@ def name_other_state(message: str, trust: Trust, code: str) -> str:
         return message
     fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
     return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"
+
+
+def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,
+                               problems: list[Problem]) -> None:
+    """The reachability records change only under the base root's signature, and forward."""
+    from .reachability import REACHABILITY, load_reachability
+
+    if change.read(REACHABILITY) is None and trusted.read(REACHABILITY) is not None:
+        problems.append(_problem(REACHABILITY, "(trust)", "the Secretariat's reachability records were deleted; "
+                                 "only a root-signed change may replace them"))
+        return
+    try:
+        new = load_reachability(change, trust, now)
+    except DirectoryError as exc:
+        problems.append(_problem(REACHABILITY, "(trust)", f"reachability/ changed, but the change is not signed by "
+                                 f"the root key of the base: {exc}"))
+        return
+    try:
+        old = load_reachability(trusted, trust, now)
+    except DirectoryError:
+        return  # the base's own records are broken; a root-signed replacement is the fix
+    if new.serial <= old.serial:
+        problems.append(_problem(REACHABILITY, "serial", f"serial {new.serial} is not higher than {old.serial} at "
+                                 "the base (older records cannot be replayed)"))
 
 
 def _check_key_change(change: Snapshot, base_trust: Trust, now: dt.datetime,

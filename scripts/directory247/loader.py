@@ -280,9 +280,17 @@ def _check_invisible(text: str, doc: Document, report: Any) -> None:
         value = _get(doc.value, path)
         key = path[-1] if path else ""
         for candidate in (value, key):
-            offsets = invisible_at(candidate) if isinstance(candidate, str) else []
+            if not isinstance(candidate, str):
+                continue
+            # A double-quoted escape ("\x1b", "\0") puts a control character in the value
+            # although the file's text has none: check what the value decodes to as well.
+            control = _CONTROL.search(candidate)
+            if control:
+                report(start[0], start[1], path, f"control character U+{ord(control.group()):04X} is not allowed "
+                                                 "(written as an escape)")
+                break
+            offsets = invisible_at(candidate)
             if offsets:
-                assert isinstance(candidate, str)
                 report(start[0], start[1], path,
                        f"invisible or bidi-control character U+{ord(candidate[offsets[0]]):04X} is not allowed")
                 break

@@ -434,7 +434,11 @@ def render_release(release: Release, previous: Release | None, release_key: byte
             progress("rendering and reading back exports", done, len(exports))
         if export.name in files or export.name in (MANIFEST, RELEASE_KEY_FILE, CHECKSUMS):
             raise ValueError(f"export {export.name} is defined twice")
-        data = export.render(Build(release, previous, dict(files), reachability or Reachability()))
+        try:
+            data = export.render(Build(release, previous, dict(files), reachability or Reachability()))
+        except ValueError as error:  # a value the format cannot carry: refuse, never publish half
+            raise ReleaseError(f"{export.name}: cannot be written ({error}); fix the entry, nothing was "
+                               "released") from None
         if export.read_back is not None:
             export.read_back(Build(release, previous, dict(files), reachability or Reachability()), data)
         files[export.name] = data

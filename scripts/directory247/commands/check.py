@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 
 from .. import report
-from ..cache import CACHE_FILE, StatusCache
+from ..cache import StatusCache, default_cache_path
 from ..check import run_check
 from ..paths import project_root
 from ..progress import terminal_progress
@@ -20,11 +20,12 @@ def main(argv: list[str]) -> int:
                                                  "and serials are read from it, never from the change")
     p.add_argument("--strict", action="store_true", help="treat an overdue confirmation as an error")
     p.add_argument("--no-cache", action="store_true", help="verify every signature with gpgv, ignoring the cache "
-                                                            "of earlier verdicts (.cache/directory247/)")
+                                                            "of earlier verdicts (in ~/.cache/directory247/); "
+                                                            "the pull-request gate always runs with it")
     add_format(p)
     args = p.parse_args(argv)
     root = project_root()
-    cache = None if args.no_cache else StatusCache(root / CACHE_FILE)
+    cache = None if args.no_cache else StatusCache(default_cache_path())
     with terminal_progress(sys.stderr) as progress:
         outcome = run_check(root, base=args.base, now=dt.datetime.now(dt.UTC), strict=args.strict, cache=cache,
                             progress=progress)
