@@ -195,7 +195,8 @@ def stage_build(fixture: generate.Fixture, work: Path) -> StageResult:
     for network in fixture.networks:
         with _quiet():
             code = cli.main(["build", "--out", str(work / "site" / network.name),
-                             "--releases", str(work / "releases" / network.name)])
+                             "--releases", str(work / "releases" / network.name),
+                             "--fingerprint", fixture.release_fingerprint])
         if code != 0:
             raise RuntimeError(f"{network.name}: directory247 build exited {code}")
     return StageResult(time.perf_counter() - start, _peak_kib(False))
@@ -384,7 +385,7 @@ def _cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def header(fixture: generate.Fixture, runs: int) -> str:
+def header(fixture: generate.Fixture, runs: int, loads: Sequence[float] = ()) -> str:
     sizes = generate.network_sizes(fixture.n)
     gpg = subprocess.run(["gpg", "--version"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
     spread = f"{len(sizes)} network(s) of {min(sizes)}-{max(sizes)}" if len(set(sizes)) > 1 else \
@@ -393,7 +394,9 @@ def header(fixture: generate.Fixture, runs: int) -> str:
             f"{dt.datetime.now(dt.UTC):%Y-%m-%d}\n\n"
             f"Machine: {os.cpu_count()} cores ({_cpu()}), {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, {gpg}, mkdocs {_version('mkdocs')}, "
-            f"mkdocs-material {_version('mkdocs-material')}, check-jsonschema {_version('check-jsonschema')}\n")
+            f"mkdocs-material {_version('mkdocs-material')}, check-jsonschema {_version('check-jsonschema')}; "
+            f"load average at the start of each run: {', '.join(f'{load:.2f}' for load in loads) or 'n/a'} "
+            "(other work on the machine slows the parallel stages most)\n")
 
 
 def bench(n: int, seed: int, runs: int, *, cache: Path, out: Path, log: Callable[[str], None]) -> str:
@@ -401,10 +404,12 @@ def bench(n: int, seed: int, runs: int, *, cache: Path, out: Path, log: Callable
     log(f"fixture: N = {n}, seed {seed} (cache {cache})")
     fixture = generate.generate(n, seed, cache, log=lambda message: log("  " + message))
     results = []
+    loads = []
     for number in range(1, runs + 1):
-        log(f"run {number}/{runs}")
+        loads.append(os.getloadavg()[0])
+        log(f"run {number}/{runs} (load average {loads[-1]:.2f})")
         results.append(one_run(fixture, out / "work", log))
-    report = f"# directory247 bench\n\n{header(fixture, runs)}\n{table(results, n)}"
+    report = f"# directory247 bench\n\n{header(fixture, runs, loads)}\n{table(results, n)}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text(report, encoding="utf-8")
     (out / "results.json").write_text(json.dumps(

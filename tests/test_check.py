@@ -553,3 +553,13 @@ def test_cache_lives_outside_the_checkout(tmp_path: Path) -> None:
     path = default_cache_path({"XDG_CACHE_HOME": str(tmp_path)})
     assert path.parent == tmp_path / "directory247"
     assert ROOT not in path.parents
+
+
+def test_releases_are_append_only_and_genuine(repo: Repo) -> None:
+    repo.write("releases/2026.11.1/directory.json", b"{}\n")
+    (problem,) = repo.check()
+    assert problem == "releases/2026.11.1: (release): not a genuine release: manifest.json: missing"
+    repo.commit()
+    repo.write("releases/2026.11.1/directory.json", b'{"forged": true}\n')
+    assert repo.check() == ["releases/2026.11.1/directory.json: (release): published releases are append-only; "
+                            "this file may not change or disappear"]

@@ -357,5 +357,19 @@ def test_cli_build_reports_a_bad_release(tmp_path: Path, capsys: pytest.CaptureF
     folder.mkdir(parents=True)
     (folder / "directory.json").write_text('{"version": "2026.11.1"}')
     assert main(["build", "--out", str(tmp_path / "site"), "--releases", str(tmp_path / "releases")]) == 1
-    assert "cannot read the release" in capsys.readouterr().err
+    assert "not a genuine release (manifest.json: missing)" in capsys.readouterr().err
+
+
+def test_cli_build_refuses_a_tampered_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    releases = tmp_path / "releases"
+    shutil.copytree(ROOT / "releases", releases)
+    latest = json.loads((releases / "index.json").read_text())["latest"]
+    data = (releases / latest / "directory.json").read_bytes()
+    (releases / latest / "directory.json").write_bytes(data.replace(b"+4721234568", b"+4721234569", 1))
+    assert main(["build", "--out", str(tmp_path / "site"), "--releases", str(releases)]) == 1
+    err = capsys.readouterr().err
+    assert f"{latest}: not a genuine release (directory.json: sha256 mismatch)" in err
+    assert not (tmp_path / "site").exists()
     assert not (tmp_path / "site").exists()

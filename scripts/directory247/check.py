@@ -91,7 +91,7 @@ def _serial_of(data: bytes | None) -> int | None:
     if loaded.document is None:
         return None
     value = loaded.document.value.get("serial")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,9 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     # So must a change to the Secretariat's reachability records.
     if base and change.files("reachability") != trusted.files("reachability"):
         _check_reachability_change(change, trusted, trust, now, problems)
+    # Releases are append-only, and only genuine ones may be added.
+    if base and change.files("releases") != trusted.files("releases"):
+        _check_release_change(root, change, trusted, trust, problems)
 
     entries = change.files("directory")
     base_entries = trusted.files("directory") if base else entries
@@ -340,6 +343,38 @@ def name_other_state(message: str, trust: Trust, code: str) -> str:
         return message
     fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
     return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"
+
+
+_DERIVED_RELEASE_FILES = {"releases/index.json", "releases/feed.atom"}
+
+
+def _check_release_change(root: Path, change: Snapshot, trusted: Snapshot, trust: Trust,
+                          problems: list[Problem]) -> None:
+    """Published releases never change; a new release folder must verify with the release key."""
+    from .errors import ReleaseError
+    from .verify import verify_archived
+
+    old, new = trusted.files("releases"), change.files("releases")
+    added_folders: set[str] = set()
+    for path in sorted(set(old) | set(new)):
+        if path in _DERIVED_RELEASE_FILES or old.get(path) == new.get(path):
+            continue
+        folder = path.split("/")[1] if path.count("/") >= 2 else ""
+        if path in old or not folder or any(p.startswith(f"releases/{folder}/") for p in old):
+            problems.append(_problem(path, "(release)", "published releases are append-only; this file may not "
+                                     "change or disappear"))
+        else:
+            added_folders.add(folder)
+    for folder in sorted(added_folders):
+        for fingerprint in trust.authorisations.release_keys:
+            try:
+                verify_archived(root / "releases" / folder, release_key=trust.keys.get(fingerprint),
+                                fingerprint=fingerprint)
+                break
+            except ReleaseError as error:
+                reason = str(error)
+        else:
+            problems.append(_problem(f"releases/{folder}", "(release)", f"not a genuine release: {reason}"))
 
 
 def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,

@@ -40,6 +40,31 @@ INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u20
 
 
 
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Cn", "Co", "Cs"})
+
+
+def hidden_character(text: str) -> str | None:
+    r"""Why a decoded value or key may not hold what it holds, or None. Catches what escapes
+    (``"\x1b"``, ``"\r"``, ``"\u2028"``) put into a value although the file's text has none:
+    control characters, carriage returns, format, separator, unassigned and private-use
+    characters (a zero-width joiner after a virama excepted, see ``invisible_at``)."""
+    control = _CONTROL.search(text) or re.search("\r", text)
+    if control:
+        return f"control character U+{ord(control.group()):04X} is not allowed (written as an escape)"
+    if text.isascii():
+        return None
+    offsets = invisible_at(text)
+    if offsets:
+        return f"invisible or bidi-control character U+{ord(text[offsets[0]]):04X} is not allowed"
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category in _HIDDEN_CATEGORIES:
+            if char in "\u200c\u200d" and index > 0 and unicodedata.combining(text[index - 1]) == 9:
+                continue
+            return f"character U+{ord(char):04X} (Unicode category {category}) is not allowed"
+    return None
+
+
 def invisible_at(text: str) -> list[int]:
     """Offsets of hidden characters in ``text``. A zero-width (non-)joiner right after a
     virama is how Brahmic scripts are written (Sinhala's name of Sri Lanka needs one), so
@@ -204,6 +229,10 @@ def _build(text: str, doc: Document, report: Any) -> None:
                     first = doc.key_positions.get((*parent.path, key), (0, 0))
                     report(line, col, (*parent.path, key), f"duplicate key '{key}' (first defined at line {first[0]})")
                     raise _Stop
+                reason = hidden_character(key)
+                if reason:
+                    report(line, col, parent.path, f"in a field name: {reason}")
+                    raise _Stop
                 parent.key = key
                 doc.key_positions[(*parent.path, key)] = (line, col)
                 continue
@@ -278,22 +307,11 @@ def _check_invisible(text: str, doc: Document, report: Any) -> None:
         if path in seen_paths:
             continue
         value = _get(doc.value, path)
-        key = path[-1] if path else ""
-        for candidate in (value, key):
-            if not isinstance(candidate, str):
-                continue
-            # A double-quoted escape ("\x1b", "\0") puts a control character in the value
-            # although the file's text has none: check what the value decodes to as well.
-            control = _CONTROL.search(candidate)
-            if control:
-                report(start[0], start[1], path, f"control character U+{ord(control.group()):04X} is not allowed "
-                                                 "(written as an escape)")
-                break
-            offsets = invisible_at(candidate)
-            if offsets:
-                report(start[0], start[1], path,
-                       f"invisible or bidi-control character U+{ord(candidate[offsets[0]]):04X} is not allowed")
-                break
+        if isinstance(value, str):
+            # What the value decodes to, not only the file's text: escapes hide characters.
+            reason = hidden_character(value)
+            if reason:
+                report(start[0], start[1], path, reason)
 
 
 def _path_at(doc: Document, pos: tuple[int, int]) -> FieldPath:

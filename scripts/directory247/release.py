@@ -50,7 +50,7 @@ from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
 from .model import Entry, Release, Signer, timestamp
 from .reachability import Reachability, last_tests
 from .rules import confirmation_due
-from .verify import RELEASE_KEY_FILE, verify_release
+from .verify import RELEASE_KEY_FILE, verify_archived, verify_release
 from .writers import atom, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
 from .writers.json_export import dumps
 
@@ -551,14 +551,22 @@ def published_versions(releases_dir: Path) -> list[Manifest]:
     return found
 
 
-def latest_release(releases_dir: Path) -> Release | None:
-    """The latest published release as a model, or None before the first release."""
+def latest_release(releases_dir: Path, *, release_key: bytes | None = None,
+                   release_fingerprint: str | None = None) -> Release | None:
+    """The latest published release as a model, or None before the first release; with a
+    release fingerprint, only after it verifies as it stood when published."""
     published = published_versions(releases_dir)
     if not published:
         return None
     newest = published[-1]
     folder = releases_dir / newest.version
-    data = (folder / "directory.json").read_bytes()
+    if release_fingerprint is not None:
+        # The previous release feeds the signed changelog of the next: it must be genuine.
+        verify_archived(folder, release_key=release_key, fingerprint=release_fingerprint)
+    try:
+        data = (folder / "directory.json").read_bytes()
+    except OSError as error:
+        raise ReleaseError(f"{folder / 'directory.json'}: cannot be read ({error.strerror})") from None
     record = newest.record("directory.json")
     if record is None:
         raise ReleaseError(f"{folder / MANIFEST}: does not list directory.json")

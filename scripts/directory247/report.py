@@ -13,8 +13,16 @@ def _counts(problems: Sequence[Problem]) -> tuple[int, int]:
     return errors, len(problems) - errors
 
 
+def printable(value: str) -> str:
+    """``value`` with every non-printable character shown as an escape, so a file name or a
+    value cannot move the cursor, clear the screen or fake a line on the user's terminal."""
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else repr(c)[1:-1] if c != "'" else c for c in value)
+
+
 def text(problems: Sequence[Problem], files: int, subject: str = "entries") -> str:
-    lines = [f"{p.path}:{p.line}:{p.col}: {p.severity.value}: {p.field}: {p.message}" for p in problems]
+    lines = [printable(f"{p.path}:{p.line}:{p.col}: {p.severity.value}: {p.field}: {p.message}") for p in problems]
     errors, warnings = _counts(problems)
     if errors or warnings:
         lines.append(f"{errors} error{'s' if errors != 1 else ''}, "

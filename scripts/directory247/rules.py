@@ -301,9 +301,13 @@ def is_language(code: str) -> bool:
     return pycountry.languages.get(alpha_3=code) is not None
 
 
+#: Names in the zone database that are not places: a contact point's zone must be one.
+_NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_PLACES
 
 
 def rule_time_zones(ctx: Context) -> Iterator[Problem]:

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,10 +258,16 @@ def swap_in(staged: Path, out: Path) -> None:
 
 # --- the pipeline -----------------------------------------------------------------------
 
-def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Path, jobs: int = 2) -> BuildResult:
+def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Path, jobs: int = 2,
+               check_release: Callable[[Path], object] | None = None) -> BuildResult:
+    """Build the site; ``check_release(folder)`` (the CLI passes signature verification with
+    the pinned release key) runs on every release folder first and raises to refuse one."""
     started = time.monotonic()
     out = out.absolute()
     _check_replaceable(out)
+    if check_release is not None and releases_dir.is_dir():
+        for folder in sorted(p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            check_release(folder)
     archive = load_archive(releases_dir)
     guides = guides_in(docs_dir)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -217,6 +217,17 @@ def _check_rollback(manifest: Manifest, last: LastSeen | None) -> None:
         )
 
 
+def verify_archived(folder: Path, *, release_key: bytes | None, fingerprint: str) -> VerifiedRelease:
+    """Verify an archived release as it stood when it was published: every signature, size
+    and hash, judged at its own release time (an old release has expired since, which says
+    nothing about whether it is genuine). For the pipeline reading earlier releases, never
+    instead of ``verify_release`` for a user's download."""
+    data = _read(folder, MANIFEST, manifests.MAX_MANIFEST_BYTES)
+    released = manifests.parse(data).released
+    return verify_release(folder, release_key=release_key, fingerprint=fingerprint,
+                          now=released + dt.timedelta(minutes=1))
+
+
 def verify_release(
     folder: Path,
     *,

@@ -8,6 +8,7 @@ import sys
 from .. import report
 from ..cache import StatusCache, default_cache_path
 from ..check import run_check
+from ..errors import UsageError
 from ..paths import project_root
 from ..progress import terminal_progress
 from . import add_format, parser
@@ -24,6 +25,8 @@ def main(argv: list[str]) -> int:
                                                             "the pull-request gate always runs with it")
     add_format(p)
     args = p.parse_args(argv)
+    if args.base is not None and not args.base.strip():
+        raise UsageError("--base needs a revision (e.g. origin/main); leave it out to trust the working tree")
     root = project_root()
     cache = None if args.no_cache else StatusCache(default_cache_path())
     with terminal_progress(sys.stderr) as progress:

@@ -61,6 +61,8 @@ def main(argv: list[str]) -> int:
                    help=f"cut a release only if the accepted entries differ from the latest release or it expires "
                         f"within {RENEW_BEFORE.days} days (for a scheduled job: releases must never lapse)")
     args = p.parse_args(argv)
+    if args.base is not None and not args.base.strip():
+        raise UsageError("--base needs a revision (e.g. origin/main); leave it out to trust the working tree")
 
     root = project_root()
     now = dt.datetime.now(dt.UTC)
@@ -92,7 +94,7 @@ def main(argv: list[str]) -> int:
 
     gnupg = GnuPG(gnupghome=args.gnupghome)
     releases_dir = args.releases or root / "releases"
-    previous = latest_release(releases_dir)
+    previous = latest_release(releases_dir, release_key=public_key, release_fingerprint=fingerprint)
     if args.when_needed and previous is not None:
         current = [a.entry.to_dict() for a in sorted(outcome.accepted, key=lambda a: a.code)]
         unchanged = [e.to_dict() for e in previous.entries] == current and reachability_unchanged(

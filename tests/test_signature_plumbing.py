@@ -1,10 +1,12 @@
-"""Reading every authorised key with one gpg call (``signatures.preload_keys``) gives, for every
-key set, exactly what reading that set alone gives, or is not used at all."""
+"""How signatures are checked fast without checking less: every authorised key read with one gpg call
+(``signatures.preload_keys``) gives, for every key set, exactly what reading that set alone gives, or is
+not used at all; gpgv gets its inputs through pipes (or files, when large) and exactly those bytes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +116,47 @@ def test_key_readings_come_from_the_cache_for_the_day(keys: dict[str, bytes], mo
     today = dt.date(2026, 11, 28)
     assert material_cache_key("gpg", keys["plain"], today) != material_cache_key(
         "gpg", keys["plain"], today + dt.timedelta(days=1))
+
+
+# --- gpgv started without subprocess: pipes, large inputs, missing binary ---------------------
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, bytes]:
+    home = gpgtools.make_home(tmp_path_factory.mktemp("signer"))
+    fpr = gpgtools.generate_key(home, "signer <signer@test.example>")
+    return home, fpr, gpgtools.export_public(home, fpr)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 70_000, 300_000])  # empty, a pipe's worth, and more than a pipe holds
+def test_any_size_of_data_is_verified_exactly(signer: tuple[Path, str, bytes], size: int) -> None:
+    home, fpr, public = signer
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    signature = gpgtools.sign(home, fpr, data)
+    now = dt.datetime.now(dt.UTC)
+    verified = signatures.verify(data, signature, keys=[public], allowed={fpr}, now=now, label="f")
+    assert verified.primary_fingerprint == fpr
+    with pytest.raises(signatures.SignatureError, match="BAD signature"):
+        signatures.verify(data + b"!", signature, keys=[public], allowed={fpr}, now=now, label="f")
+
+
+def test_a_missing_gpgv_is_an_explained_error(signer: tuple[Path, str, bytes]) -> None:
+    home, fpr, public = signer
+    signature = gpgtools.sign(home, fpr, b"data")
+    with pytest.raises(signatures.SignatureError, match="'no-such-gpgv' was not found; install GnuPG"):
+        signatures.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC),
+                          label="f", gpgv_binary="no-such-gpgv")
+
+
+def test_descriptors_handed_to_gpgv_stay_clear_of_its_own() -> None:
+    low = os.open(os.devnull, os.O_RDONLY)
+    moved = signatures._high(low)
+    try:
+        assert moved >= signatures._FIRST_PASSED_FD
+        assert not os.get_inheritable(moved)
+    finally:
+        os.close(moved)
+    pipe = signatures._filled_pipe(b"abc")
+    assert pipe is not None and pipe >= signatures._FIRST_PASSED_FD
+    assert os.read(pipe, 10) == b"abc"
+    os.close(pipe)
+    assert signatures._filled_pipe(b"x" * 10_000_000) is None  # more than any pipe holds: a file is used
