@@ -61,6 +61,25 @@ class StageResult:
     seconds: float | None  # None: skipped
     peak_kib: int = 0
     note: str = ""
+    cpu: float = 0.0  # CPU seconds (user + system) of the stage and its subprocesses
+
+
+def _cpu(children_only: bool) -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = used.ru_utime + used.ru_stime
+    if not children_only:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        total += own.ru_utime + own.ru_stime
+    return total
+
+
+def _start() -> tuple[float, float, float]:
+    return time.perf_counter(), _cpu(True), _cpu(False)
+
+
+def _done(start: tuple[float, float, float], *, children_only: bool) -> StageResult:
+    cpu = _cpu(children_only) - (start[1] if children_only else start[2])
+    return StageResult(time.perf_counter() - start[0], _peak_kib(children_only), cpu=cpu)
 
 
 def _peak_kib(children_only: bool) -> int:
@@ -102,27 +121,27 @@ def stage_validate(fixture: generate.Fixture, work: Path) -> StageResult:
     from directory247.commands import validate  # noqa: F401 - imported before the clock starts
 
     files = [str(path) for path in fixture.entry_files()]
-    start = time.perf_counter()
+    start = _start()
     with _quiet():
         code = cli.main(["validate", *files])
-    seconds = time.perf_counter() - start
+    result = _done(start, children_only=False)
     if code != 0:
         raise RuntimeError(f"directory247 validate exited {code} on the generated entries")
-    return StageResult(seconds, _peak_kib(False))
+    return result
 
 
 def stage_check_jsonschema(fixture: generate.Fixture, work: Path) -> StageResult:
     files = fixture.entry_files()
-    start = time.perf_counter()
+    start = _start()
     _run_tool([BIN / "check-jsonschema", "--schemafile", PROJECT / "schema" / "entry.schema.json", *files],
               what="check-jsonschema")
-    return StageResult(time.perf_counter() - start, _peak_kib(True))
+    return _done(start, children_only=True)
 
 
 def stage_gpgv_loop(fixture: generate.Fixture, work: Path) -> StageResult:
-    start = time.perf_counter()
+    start = _start()
     _run_tool(["sh", fixture.gpgv_loop], what="the gpgv loop")
-    return StageResult(time.perf_counter() - start, _peak_kib(True))
+    return _done(start, children_only=True)
 
 
 def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
@@ -132,7 +151,7 @@ def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
     from directory247.signatures import Verified
 
     now = dt.datetime.now(dt.UTC)
-    start = time.perf_counter()
+    start = _start()
     for network in fixture.networks:
         _forget_keys()
         tree = WorkTree(network)
@@ -146,7 +165,7 @@ def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
         if refused or len(verdicts) != len(jobs):
             raise RuntimeError(f"{network.name}: signatures refused: {refused[:3]}")
         cache.save()
-    return StageResult(time.perf_counter() - start, _peak_kib(False))
+    return _done(start, children_only=False)
 
 
 def _check(fixture: generate.Fixture, work: Path) -> StageResult:
@@ -154,7 +173,7 @@ def _check(fixture: generate.Fixture, work: Path) -> StageResult:
     from directory247.check import run_check
 
     now = dt.datetime.now(dt.UTC)
-    start = time.perf_counter()
+    start = _start()
     for network in fixture.networks:
         _forget_keys()
         cache = StatusCache(work / "check-cache" / f"{network.name}.json")
@@ -162,14 +181,14 @@ def _check(fixture: generate.Fixture, work: Path) -> StageResult:
         if not outcome.ok or len(outcome.accepted) != outcome.files:
             raise RuntimeError(f"{network.name}: the gate refused the generated entries: {outcome.problems[:3]}")
         cache.save()
-    return StageResult(time.perf_counter() - start, _peak_kib(False))
+    return _done(start, children_only=False)
 
 
 def stage_release(fixture: generate.Fixture, work: Path) -> StageResult:
     from directory247 import cli
     from directory247.commands import release  # noqa: F401 - imported before the clock starts
 
-    start = time.perf_counter()
+    start = _start()
     try:
         for network in fixture.networks:
             _forget_keys()
@@ -182,7 +201,7 @@ def stage_release(fixture: generate.Fixture, work: Path) -> StageResult:
     finally:
         os.environ.pop("DIRECTORY247_ROOT", None)
         generate.stop_agent(fixture.gnupghome)
-    return StageResult(time.perf_counter() - start, _peak_kib(False))
+    return _done(start, children_only=False)
 
 
 def stage_build(fixture: generate.Fixture, work: Path) -> StageResult:
@@ -191,7 +210,7 @@ def stage_build(fixture: generate.Fixture, work: Path) -> StageResult:
     from directory247 import cli
     from directory247.commands import build  # noqa: F401 - imported before the clock starts
 
-    start = time.perf_counter()
+    start = _start()
     for network in fixture.networks:
         with _quiet():
             code = cli.main(["build", "--out", str(work / "site" / network.name),
@@ -199,7 +218,7 @@ def stage_build(fixture: generate.Fixture, work: Path) -> StageResult:
                              "--fingerprint", fixture.release_fingerprint])
         if code != 0:
             raise RuntimeError(f"{network.name}: directory247 build exited {code}")
-    return StageResult(time.perf_counter() - start, _peak_kib(False))
+    return _done(start, children_only=False)
 
 
 def _bare_mkdocs(fixture: generate.Fixture, work: Path, *, flat: bool) -> StageResult:
@@ -239,11 +258,11 @@ def _bare_mkdocs(fixture: generate.Fixture, work: Path, *, flat: bool) -> StageR
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         configs.append(config)
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    start = time.perf_counter()
+    start = _start()
     for config in configs:
         _run_tool([BIN / "mkdocs", "build", "--quiet", "--config-file", config], what=f"mkdocs build {config}",
                   env=env)
-    return StageResult(time.perf_counter() - start, _peak_kib(True))
+    return _done(start, children_only=True)
 
 
 STAGES: dict[str, Callable[[generate.Fixture, Path], StageResult]] = {
@@ -323,13 +342,15 @@ ROWS = (
 )
 
 
-def _total(run: dict[str, StageResult], names: Sequence[str]) -> float | None:
-    times = [run[name].seconds for name in names]
-    return None if any(t is None for t in times) else sum(t for t in times if t is not None)
+def _total(run: dict[str, StageResult], names: Sequence[str], cpu: bool = False) -> float | None:
+    results = [run[name] for name in names]
+    if any(result.seconds is None for result in results):
+        return None
+    return sum(result.cpu if cpu else result.seconds or 0.0 for result in results)
 
 
-def _median(runs: Sequence[dict[str, StageResult]], names: Sequence[str]) -> float | None:
-    totals = [_total(run, names) for run in runs]
+def _median(runs: Sequence[dict[str, StageResult]], names: Sequence[str], cpu: bool = False) -> float | None:
+    totals = [_total(run, names, cpu) for run in runs]
     known = [t for t in totals if t is not None]
     return statistics.median(known) if known and len(known) == len(totals) else None
 
@@ -339,17 +360,18 @@ def _peak(runs: Sequence[dict[str, StageResult]], names: Sequence[str]) -> float
     return max(peaks) / 1024 if peaks else None
 
 
-def _seconds(value: float | None) -> str:
-    return "skipped" if value is None else f"{value:.2f}"
+def _number(value: float | None, empty: str = "-") -> str:
+    return empty if value is None else f"{value:.2f}"
 
 
 def table(runs: Sequence[dict[str, StageResult]], n: int) -> str:
-    lines = ["| stage | time (s) | ms/entry | baseline | baseline (s) | ratio | target | peak RSS (MiB) "
-             "| baseline peak (MiB) |",
-             "|---|---:|---:|---|---:|---:|---|---:|---:|"]
+    lines = ["| stage | time (s) | CPU (s) | ms/entry | baseline | baseline (s) | baseline CPU (s) | ratio | target "
+             "| peak RSS (MiB) | baseline peak (MiB) |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|"]
     for row in ROWS:
-        ours = _median(runs, row.ours)
+        ours, ours_cpu = _median(runs, row.ours), _median(runs, row.ours, cpu=True)
         base = _median(runs, row.baseline) if row.baseline else None
+        base_cpu = _median(runs, row.baseline, cpu=True) if row.baseline else None
         ratio = ours / base if ours is not None and base else None
         peak, base_peak = _peak(runs, row.ours), _peak(runs, row.baseline) if row.baseline else None
         target = ""
@@ -357,11 +379,12 @@ def table(runs: Sequence[dict[str, StageResult]], n: int) -> str:
             met = ratio <= row.target and (row.memory_limit_mib is None or (peak or 0) < row.memory_limit_mib)
             limit = f", < {row.memory_limit_mib / 1024:.0f} GiB" if row.memory_limit_mib else ""
             target = f"<= {row.target:g}{limit}: {'met' if met else '**not met**'}"
+        per_entry = None if ours is None else ours / n * 1000
         lines.append(
-            f"| {row.stage} | {_seconds(ours)} | {'-' if ours is None else f'{ours / n * 1000:.2f}'} | "
-            f"{row.baseline_label or '-'} | "
-            f"{_seconds(base) if row.baseline else '-'} | {'-' if ratio is None else f'{ratio:.2f}'} | {target} | "
-            f"{'-' if peak is None else f'{peak:.0f}'} | {'-' if base_peak is None else f'{base_peak:.0f}'} |")
+            f"| {row.stage} | {_number(ours, 'skipped')} | {_number(ours_cpu if ours is not None else None)} | "
+            f"{_number(per_entry)} | {row.baseline_label or '-'} | {_number(base)} | {_number(base_cpu)} | "
+            f"{_number(ratio)} | {target} | {'-' if peak is None else f'{peak:.0f}'} | "
+            f"{'-' if base_peak is None else f'{base_peak:.0f}'} |")
     notes = sorted({result.note for run in runs for result in run.values() if result.note})
     return "\n".join(lines + ([""] + [f"Note: {note}." for note in notes] if notes else [])) + "\n"
 
@@ -375,7 +398,7 @@ def _version(module: str) -> str:
         return "absent"
 
 
-def _cpu() -> str:
+def _processor() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -392,7 +415,7 @@ def header(fixture: generate.Fixture, runs: int, loads: Sequence[float] = ()) ->
         f"{len(sizes)} network(s) of {sizes[0]}"
     return (f"N = {fixture.n} entries ({spread}), seed {fixture.seed}, median of {runs} run(s); "
             f"{dt.datetime.now(dt.UTC):%Y-%m-%d}\n\n"
-            f"Machine: {os.cpu_count()} cores ({_cpu()}), {platform.system()} {platform.release()}, "
+            f"Machine: {os.cpu_count()} cores ({_processor()}), {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, {gpg}, mkdocs {_version('mkdocs')}, "
             f"mkdocs-material {_version('mkdocs-material')}, check-jsonschema {_version('check-jsonschema')}; "
             f"load average at the start of each run: {', '.join(f'{load:.2f}' for load in loads) or 'n/a'} "

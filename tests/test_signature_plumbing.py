@@ -160,3 +160,16 @@ def test_descriptors_handed_to_gpgv_stay_clear_of_its_own() -> None:
     assert os.read(pipe, 10) == b"abc"
     os.close(pipe)
     assert signatures._filled_pipe(b"x" * 10_000_000) is None  # more than any pipe holds: a file is used
+
+
+def test_keys_read_in_the_background_without_gpg_leave_the_error_to_verify(
+        keys: dict[str, bytes], signer: tuple[Path, str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    home, fpr, public = signer
+    thread = preload_keys([public], "no-such-gpg", background=True)
+    assert thread is not None
+    thread.join()
+    assert capsys.readouterr().err == ""  # no traceback from the reader thread
+    signature = gpgtools.sign(home, fpr, b"data")
+    with pytest.raises(signatures.SignatureError, match="cannot read the authorised keys: 'no-such-gpg' was not found"):
+        signatures.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC), label="f",
+                          gpg_binary="no-such-gpg")

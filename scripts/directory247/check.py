@@ -137,9 +137,11 @@ class _Verification:
 
 def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
             cache: StatusCache | None) -> _Verification:
-    # Every authorised key read by one gpg call (not one per State), while gpgv already runs.
-    keys = preload_keys(trust.keys.values(), cache=cache.key_material if cache is not None else None,
-                        background=True)
+    # Every authorised key read in a few gpg calls (not one per State) while gpgv already
+    # runs, in the order the entries need them.
+    needed = [key for job in jobs for key in trust.keys_for(job.code)]
+    keys = preload_keys([*needed, *trust.keys.values()], cache=cache.key_material if cache is not None else None,
+                        background=True, readers=2)
     context = trust_context(trust)
     futures: dict[str, Future[Verdict]] = {}
     known: list[SignatureJob] = []

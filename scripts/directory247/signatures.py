@@ -220,23 +220,26 @@ def _packet_tags(packets: bytes) -> list[int]:
 
 def _signature_packets(label: str, signature: bytes) -> bytes:
     """Rule 1 and 2: one armored block of exactly one signature packet, returned binary."""
+    # A check reads each signature twice (is its verdict cached? then verify); remember small ones.
+    found = _read_small_signature(signature) if len(signature) <= 16384 else _read_signature(signature)
+    if isinstance(found, str):
+        raise SignatureError(f"{label}: {found}")
+    return found
+
+
+def _read_signature(signature: bytes) -> bytes | str:
+    """The packets of a signature file, or why it is refused (to follow "<label>: ")."""
     head = signature.lstrip()[:64]
     if not head:
-        raise SignatureError(f"{label}: signature file is empty")
+        return "signature file is empty"
     if head.startswith(b"-----BEGIN PGP SIGNED MESSAGE-----"):
-        raise SignatureError(
-            f"{label}: is a cleartext-signed message (BEGIN PGP SIGNED MESSAGE); "
-            "a detached, armored, binary-mode signature is required"
-        )
+        return ("is a cleartext-signed message (BEGIN PGP SIGNED MESSAGE); "
+                "a detached, armored, binary-mode signature is required")
     if head.startswith(b"-----BEGIN PGP MESSAGE-----"):
-        raise SignatureError(
-            f"{label}: is an inline signed message (BEGIN PGP MESSAGE); "
-            "a detached, armored, binary-mode signature is required"
-        )
+        return ("is an inline signed message (BEGIN PGP MESSAGE); "
+                "a detached, armored, binary-mode signature is required")
     if not head.startswith(b"-----BEGIN PGP SIGNATURE-----"):
-        raise SignatureError(
-            f"{label}: is not an armored detached signature (it must start with -----BEGIN PGP SIGNATURE-----)"
-        )
+        return "is not an armored detached signature (it must start with -----BEGIN PGP SIGNATURE-----)"
     try:
         blocks = _blocks(signature)
         if len(blocks) != 1:
@@ -244,12 +247,15 @@ def _signature_packets(label: str, signature: bytes) -> bytes:
         kind, packets = blocks[0]
         tags = _packet_tags(packets)
     except _ArmorError as error:
-        raise SignatureError(f"{label}: {error}") from None
+        return str(error)
     if kind != "SIGNATURE" or any(tag != _SIGNATURE_PACKET for tag in tags):
-        raise SignatureError(f"{label}: {_NOT_DETACHED}")
+        return _NOT_DETACHED
     if len(tags) != 1:
-        raise SignatureError(f"{label}: contains {len(tags)} signatures; exactly one is required")
+        return f"contains {len(tags)} signatures; exactly one is required"
     return packets
+
+
+_read_small_signature = functools.lru_cache(maxsize=1024)(_read_signature)
 
 
 # --------------------------------------------------------------------------- keys
@@ -465,7 +471,10 @@ def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
                 owners.setdefault(fingerprint, []).append(ident)
         if not pending:
             return
-        listing = _show_keys(b"".join(pending.values()), gpg_binary)
+        try:
+            listing = _show_keys(b"".join(pending.values()), gpg_binary)
+        except SignatureError:  # no gpg: reading the key set the old way will say so, in its place
+            return
         if listing.returncode != 0:
             return
         found: dict[_KeyId, dict[str, _KeyMaterial]] = {ident: {} for ident in pending}
@@ -495,9 +504,14 @@ def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
                 _pending_keys.pop(ident).set()
 
 
+#: Keys per gpg call when reading in the background: the first States' keys are ready at
+#: once, and the readers share the cores with gpgv instead of holding up the first verdicts.
+_BACKGROUND_CHUNK = 32
+
+
 def preload_keys(keys: Iterable[bytes], gpg_binary: str = "gpg", *,
                  cache: MutableMapping[str, list[list[str]]] | None = None,
-                 background: bool = False) -> threading.Thread | None:
+                 background: bool = False, readers: int = 2) -> threading.Thread | None:
     """Read many public keys with ONE ``gpg --show-keys`` and remember each by the digest of
     its bytes, so that ``verify`` needs no gpg call of its own for key sets made of them
     (one call per State costs ~7 ms; a directory has hundreds).
@@ -505,23 +519,43 @@ def preload_keys(keys: Iterable[bytes], gpg_binary: str = "gpg", *,
     gpg lists the keyblocks of its input one by one, and each listing depends only on its
     own keyblock, so the listing of a batch, split by primary fingerprint, is what gpg says
     of each key file alone. A key file that cannot be attributed exactly (not whole v4
-    keyblocks, a primary key in two files, a key gpg leaves out, a failed call) is not
-    remembered: ``verify`` then reads its key set as it always did, with the same result and
-    the same errors. With ``cache`` (a verification cache), gpg's reading of each key is
+    keyblocks, a primary key in two files of a batch, a key gpg leaves out, a failed call) is
+    not remembered: ``verify`` then reads its key set as it always did, with the same result
+    and the same errors. With ``cache`` (a verification cache), gpg's reading of each key is
     kept there too, for the day, and taken from there when present.
 
-    With ``background``, the reading runs in a thread (returned) while the caller goes on:
-    ``verify`` runs gpgv first and waits for the keys only to apply the policy. Safe to
-    call from several threads.
+    With ``background``, the keys are read, in the order given, by ``readers`` threads in
+    batches of ``_BACKGROUND_CHUNK``, while the caller goes on; the returned thread ends when
+    all are read. ``verify`` runs gpgv first and waits only for the keys it needs, only to
+    apply the policy. Safe to call from several threads.
     """
     claimed = _claim(keys, gpg_binary)
     if not background:
         _read_claimed(claimed, gpg_binary, cache)
         return None
-    thread = threading.Thread(target=_read_claimed, args=(claimed, gpg_binary, cache), daemon=True,
-                              name="directory247-keys")
-    thread.start()
-    return thread
+    items = list(claimed.items())
+    chunks = [dict(items[start:start + _BACKGROUND_CHUNK]) for start in range(0, len(items), _BACKGROUND_CHUNK)]
+    lock = threading.Lock()
+
+    def read() -> None:
+        while True:
+            with lock:
+                if not chunks:
+                    return
+                chunk = chunks.pop(0)
+            _read_claimed(chunk, gpg_binary, cache)
+
+    def coordinate() -> None:
+        threads = [threading.Thread(target=read, daemon=True, name="directory247-keys")
+                   for _ in range(max(1, min(readers, len(chunks))))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    coordinator = threading.Thread(target=coordinate, daemon=True, name="directory247-keys")
+    coordinator.start()
+    return coordinator
 
 
 @functools.lru_cache(maxsize=256)

@@ -102,8 +102,12 @@ def read_entry_file(path: Path, shown: str) -> tuple[bytes | None, Problem | Non
 
 
 def validate_files(paths: Sequence[Path], *, today: dt.date, strict: bool = False,
-                   shown: Iterable[str] | None = None, progress: Progress | None = None) -> list[EntryResult]:
-    """Validate each file; ``progress`` (optional) hears ``("validating entries", done, total)``."""
+                   shown: Iterable[str] | None = None, progress: Progress | None = None,
+                   keep_documents: bool = True) -> list[EntryResult]:
+    """Validate each file; ``progress`` (optional) hears ``("validating entries", done, total)``.
+
+    Without ``keep_documents`` a result keeps its problems and coerced entry but not the
+    file's bytes and positions (most of its memory), for callers that only report."""
     names = list(shown) if shown is not None else [str(p) for p in paths]
     results = []
     for done, (path, name) in enumerate(zip(paths, names, strict=True), start=1):
@@ -111,7 +115,10 @@ def validate_files(paths: Sequence[Path], *, today: dt.date, strict: bool = Fals
         if problem is not None or data is None:
             results.append(EntryResult(name, b"", None, None, [problem] if problem else []))
         else:
-            results.append(validate_entry(data, name, today=today, strict=strict))
+            result = validate_entry(data, name, today=today, strict=strict)
+            if not keep_documents:
+                result = EntryResult(result.source, b"", None, result.entry, result.problems)
+            results.append(result)
         if progress is not None:
             progress("validating entries", done, len(paths))
     return results

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
         shown = [_relative(p) for p in paths]
     with terminal_progress(sys.stderr) as progress:
         results = validate_files(paths, today=args.as_of or today(), strict=args.strict, shown=shown,
-                                 progress=progress)
+                                 progress=progress, keep_documents=False)
     problems = sorted(p for r in results for p in r.problems)
     sys.stdout.write(report.REPORTERS[args.format](problems, len(results), "entries"))
     return 1 if any(not r.ok for r in results) else 0
