@@ -36,7 +36,7 @@ test: $(STAMP)
 
 ## lint: ruff and mypy, clean
 lint: $(STAMP)
-	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff check scripts tests bench
 	$(BIN)/mypy
 
 ## demo: regenerate the demonstration directory from data/

@@ -176,7 +176,7 @@ def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.dat
                       progress: Progress | None = None) -> dict[str, Verdict]:
     """The verdict on each job's signature, by entry path: ``Verified`` or the
     ``SignatureError`` saying which rule failed. gpgv runs in a pool of ``workers`` threads
-    (default: twice the cores); this is the verification half of ``run_check``."""
+    (default: one per core); this is the verification half of ``run_check``."""
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         return _collect(_submit(pool, jobs, trust, now, cache), progress)
 
@@ -260,13 +260,13 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
 
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         # gpgv runs in the pool while this thread validates: the two overlap on the cores.
-        futures = _submit(pool, jobs, trust, now, cache)
+        verification = _submit(pool, jobs, trust, now, cache)
         results = []
         for done, path in enumerate(entry_paths, start=1):
             results.append(validate_entry(entries[path], path, today=today, strict=strict))
             if progress is not None:
                 progress("validating entries", done, len(entry_paths))
-        verdicts = _collect(futures, progress)
+        verdicts = _collect(verification, progress)
 
     for result in results:
         problems.extend(result.problems)
