@@ -5,9 +5,7 @@ own message, or pass."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import gpgtools
-from conftest import ROOT
+from conftest import ROOT, git
 from directory247.check import run_check
 from directory247.cli import main
 from directory247.entry_yaml import dump
@@ -75,20 +73,6 @@ class Repo:
         outcome = run_check(self.path, base=base, now=NOW)
         # Warnings (a confirmation falling due as the calendar moves on) are not what these cases test.
         return [f"{p.path}: {p.field}: {p.message}" for p in outcome.problems if p.severity == "error"]
-
-
-def git(path: Path, *args: str) -> None:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t.example", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t.example")
-    subprocess.run(["git", "-C", str(path), *args], check=True, env=env, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def keyhome(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
-    home = gpgtools.make_home(tmp_path_factory.mktemp("keys"))
-    root = gpgtools.generate_key(home, "root <root@test.example>")
-    keys = {code: gpgtools.generate_key(home, f"{code} <{code.lower()}@test.example>") for code in ("NO", "SE")}
-    return home, root, keys
 
 
 @pytest.fixture
