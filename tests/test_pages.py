@@ -293,6 +293,37 @@ def test_build_layout(site: Path) -> None:
     assert "states/no.html" not in nav.split('class="md-content"')[0]  # State pages stay out of the navigation
 
 
+def test_offline_bundle_is_what_mkdocs_builds_without_the_version_selector(site: Path, tmp_path: Path) -> None:
+    """The bundle is the web build with the selector taken out; that must be exactly what a
+    second MkDocs build without the selector gives (it guards SELECTOR_EDITS against the theme)."""
+    from directory247 import site as site_build
+
+    archive = load_archive(site.parent / "releases")
+    newest = archive[-1]
+    guides = site_build.guides_in(ROOT / "docs")
+    docs = tmp_path / "docs"
+    site_build.stage_docs(docs, ROOT / "docs", render_pages(archive, guides=guides))
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(site_build.staging_config(ROOT / "mkdocs.yml", docs, tmp_path / "built", guides,
+                                                versioned=False), encoding="utf-8")
+    site_build.run_mkdocs(site_build.MkDocsRun(config, int(newest.release.released.timestamp())))
+    expected = _tree(tmp_path / "built")
+    top = f"directory247-site-{newest.version}/{newest.version}/"
+    with zipfile.ZipFile(site / "downloads" / f"directory247-site-{newest.version}.zip") as bundle:
+        found = {name[len(top):]: bundle.read(name) for name in bundle.namelist() if name.startswith(top)}
+    assert found.keys() == expected.keys()
+    assert [name for name in expected if found[name] != expected[name]] == []
+    web = (site / newest.version / "index.html").read_bytes()
+    assert b'"provider": "mike"' in web and b'"provider": "mike"' not in found["index.html"]
+
+
+def test_a_page_without_the_selector_markup_stops_the_bundle() -> None:
+    from directory247.site import SiteError, offline_page
+
+    with pytest.raises(SiteError, match=r"index\.html: the page does not have the expected version selector"):
+        offline_page(b"<html>no selector</html>", "index.html")
+
+
 def test_nothing_loads_from_another_host(site: Path) -> None:
     """No page loads anything from another host; generated pages do not even link to one
     (hand-written guides may link to a specification)."""

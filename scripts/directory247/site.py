@@ -9,9 +9,11 @@ Read as a straight pipeline (``build_site``):
 2. For each release, ``pages.render_pages`` gives its Markdown; it is written into a staging
    docs folder together with the hand-written guides and assets of ``docs/``, beside a
    staging ``mkdocs.yml`` that INHERITs the project's base config.
-3. ``mkdocs build --strict`` runs twice per release, in subprocesses: the web build (with the
-   version selector) into ``<out>/<version>/``, and the offline build (Material's offline
-   plugin, no version selector) that becomes ``downloads/directory247-site-<version>.zip``.
+3. ``mkdocs build --strict`` runs once per release, in subprocesses (two at a time), into
+   ``<out>/<version>/``, with Material's offline plugin on (plain ``.html`` URLs, the search
+   index also inlined as a script). The offline bundle
+   ``downloads/directory247-site-<version>.zip`` is that build with the version selector taken
+   out of each page (``offline_page``), which is byte for byte what MkDocs builds without it.
 4. Each release's files are copied, exactly, to ``downloads/<version>/`` (so the folder
    verifies as published); ``latest/`` is a copy of the
    newest version, ``versions.json`` is written in mike's format for Material's selector, and
@@ -35,7 +37,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,8 @@ VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
 FILE_NAME_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MARKER = ".directory247-site"
 LATEST = "latest"
+#: zlib's default level: within a few per cent of level 9 on these pages, at a fraction of the time.
+ZIP_LEVEL = 6
 
 
 
@@ -169,12 +173,11 @@ def staging_config(base_config: Path, docs: Path, site_dir: Path, guides: Sequen
 @dataclass(frozen=True)
 class MkDocsRun:
     config: Path
-    offline: bool
     epoch: int
 
 
 def run_mkdocs(job: MkDocsRun) -> None:
-    env = dict(os.environ, SOURCE_DATE_EPOCH=str(job.epoch), DIRECTORY247_OFFLINE="true" if job.offline else "false")
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(job.epoch))
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--config-file", str(job.config)],
         env=env, capture_output=True, text=True, check=False,
@@ -182,6 +185,38 @@ def run_mkdocs(job: MkDocsRun) -> None:
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()
         raise SiteError(f"mkdocs build --strict failed for {job.config.parent.name}:\n{output[-4000:]}")
+
+
+# --- 3. the offline bundle, from the web build ------------------------------------------
+
+#: What the version selector adds to every page of the web build; the offline bundle has no
+#: selector (``versions.json`` cannot be fetched from file://). Each must occur exactly once in
+#: every page, or the build stops: tests/test_site.py checks the result byte for byte against
+#: a real MkDocs build without the selector.
+SELECTOR_EDITS: tuple[tuple[bytes, bytes], ...] = (
+    (b', "version": {"default": "latest", "provider": "mike"}}</script>', b', "version": null}</script>'),
+    (b'      <div data-md-color-scheme="default" data-md-component="outdated" hidden>\n        \n      </div>\n    \n',
+     b""),
+)
+
+
+def offline_page(data: bytes, name: str) -> bytes:
+    """A page of the web build as the offline build makes it: the version selector taken out."""
+    for web, offline in SELECTOR_EDITS:
+        if data.count(web) != 1:
+            raise SiteError(f"{name}: the page does not have the expected version selector markup once; "
+                            "the theme changed, update SELECTOR_EDITS in site.py")
+        data = data.replace(web, offline)
+    return data
+
+
+def offline_files(web_build: Path) -> Iterator[tuple[str, bytes]]:
+    """The offline bundle's files of one version (Material's offline plugin is on in every build,
+    so the search index is already inlined in ``search/search_index.js``), sorted by name."""
+    for path in _files_under(web_build):
+        name = path.relative_to(web_build).as_posix()
+        data = path.read_bytes()
+        yield name, offline_page(data, name) if name.endswith(".html") else data
 
 
 # --- 4. downloads, bundle, versions -----------------------------------------------------
@@ -195,16 +230,17 @@ def _files_under(root: Path) -> Iterable[Path]:
     return sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
 
 
-def write_zip(source: Path, target: Path, *, top: str, moment: dt.datetime) -> None:
-    """Deterministic zip of ``source`` under folder ``top``: sorted names, fixed times and modes."""
+def write_zip(files: Iterable[tuple[str, bytes]], target: Path, *, top: str, moment: dt.datetime) -> None:
+    """Deterministic zip of ``(name, data)`` under folder ``top``: names in the order given (sorted
+    by the callers), fixed times and modes."""
     stamp = _zip_time(moment)
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in _files_under(source):
-            info = zipfile.ZipInfo(f"{top}/{path.relative_to(source).as_posix()}", date_time=stamp)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
+        for name, data in files:
+            info = zipfile.ZipInfo(f"{top}/{name}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16
             info.create_system = 3
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, data, compresslevel=ZIP_LEVEL)
 
 
 def redirect_page(target: str, label: str) -> str:
@@ -278,28 +314,24 @@ def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Pa
         site_root.mkdir()
         runs: list[MkDocsRun] = []
         for index, item in enumerate(archive):
-            pages = render_pages(archive[: index + 1], guides=guides)
-            epoch = int(item.release.released.timestamp())
-            for offline in (False, True):
-                variant = work / ("offline" if offline else "web") / item.version
-                docs = variant / "docs"
-                stage_docs(docs, docs_dir, pages)
-                site_dir = variant / "bundle" / item.version if offline else site_root / item.version
-                config = variant / "mkdocs.yml"
-                config.write_text(staging_config(base_config, docs, site_dir, guides, versioned=not offline),
-                                  encoding="utf-8")
-                runs.append(MkDocsRun(config=config, offline=offline, epoch=epoch))
+            docs = work / item.version / "docs"
+            stage_docs(docs, docs_dir, render_pages(archive[: index + 1], guides=guides))
+            config = work / item.version / "mkdocs.yml"
+            config.write_text(staging_config(base_config, docs, site_root / item.version, guides, versioned=True),
+                              encoding="utf-8")
+            runs.append(MkDocsRun(config=config, epoch=int(item.release.released.timestamp())))
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(run_mkdocs, runs))
 
         downloads = site_root / "downloads"
         copy_downloads(archive, releases_dir, downloads)
         for item in archive:
-            bundle = work / "offline" / item.version / "bundle"
-            copy_downloads([item], releases_dir, bundle / "downloads")
             title = f"Directory of 24/7 contact points, release {item.version}"
-            (bundle / "index.html").write_text(redirect_page(f"{item.version}/index.html", title), encoding="utf-8")
-            write_zip(bundle, downloads / bundle_name(item.version),
+            bundle = [(f"{item.version}/{name}", data) for name, data in offline_files(site_root / item.version)]
+            bundle += [(f"downloads/{item.version}/{name}", (releases_dir / item.version / name).read_bytes())
+                       for name in item.files]
+            bundle.append(("index.html", redirect_page(f"{item.version}/index.html", title).encode("utf-8")))
+            write_zip(sorted(bundle), downloads / bundle_name(item.version),
                       top=f"directory247-site-{item.version}", moment=item.release.released)
 
         newest = archive[-1].version

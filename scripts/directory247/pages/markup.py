@@ -45,9 +45,20 @@ def _inert(char: str) -> str:
     return char
 
 
+class _Table(dict[int, str]):
+    """``_inert`` of every character, filled as characters are first met, for ``str.translate``."""
+
+    def __missing__(self, ordinal: int) -> str:
+        self[ordinal] = replacement = _inert(chr(ordinal))
+        return replacement
+
+
+_TABLE = _Table()
+
+
 def escape(value: object) -> str:
     """``value`` as text that is inert in HTML text, HTML attributes and Markdown."""
-    return "".join(_inert(c) for c in str(value).replace("\r\n", "\n"))
+    return str(value).replace("\r\n", "\n").translate(_TABLE)
 
 
 def join(values: Iterable[object], separator: str = ", ") -> str:
