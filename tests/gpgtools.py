@@ -73,9 +73,11 @@ def _created(home: Path, *args: str, faked_time: datetime | None) -> str:
 
 
 def generate_key(home: Path, uid: str, expire: str | None = None, faked_time: datetime | None = None) -> str:
-    """Generate an ed25519 signing-only primary key; return its fingerprint."""
+    """Generate an ed25519 signing-only primary key; return its fingerprint. ``--yes``: a
+    module's home may already hold a key with this user ID (a test run twice)."""
     return _created(
         home,
+        "--yes",
         "--quick-generate-key",
         uid,
         "ed25519",

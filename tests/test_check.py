@@ -1,6 +1,6 @@
 """The PR gate with real gpg: a small repository (NO and SE) with keys made in the test,
 committed as the trusted base; each case changes the working tree and must fail with its
-own message, or pass."""
+own message, or pass, both with gpgv per entry and with the batch fast path."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ from directory247.entry_yaml import dump
 
 NOW = dt.datetime.now(dt.UTC)
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True, params=["gpgv", "batch"])
+def verifier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case twice: with gpgv per entry, and with the batch fast path (gpgbatch) on for
+    any number of entries. The verdicts and messages must be the same."""
+    from directory247 import gpgbatch
+
+    monkeypatch.setattr(gpgbatch, "BATCH_MIN", 1 if request.param == "batch" else 10**9)
+    return str(request.param)
 
 
 @dataclass
@@ -387,7 +397,7 @@ def test_cache_hits_on_unchanged_entries(repo: Repo, tmp_path: Path) -> None:
     first.save()
     second = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=second).ok
-    assert (second.hits, second.misses) == (2, 0)
+    assert (second.hits, second.misses) == (3, 0)  # the two entries and the root's signature on the authorisations
 
 
 def test_diff_summarises_a_change_per_state(repo: Repo, monkeypatch: pytest.MonkeyPatch,
@@ -445,7 +455,8 @@ def test_cache_key_covers_the_authorisations(repo: Repo, tmp_path: Path) -> None
     repo.authorise({code: [fpr] for code, fpr in repo.keys.items()}, serial=2)
     second = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=second).ok
-    assert (second.hits, second.misses) == (0, 2)
+    assert set(first.used()).isdisjoint(second.used())  # every verdict reached anew (gpgv or batch)
+    assert len(second.used()) == 3  # the two entries and the new root signature
 
 
 def test_warm_run_reads_no_key_with_gpg(repo: Repo, tmp_path: Path) -> None:
@@ -462,12 +473,12 @@ def test_warm_run_reads_no_key_with_gpg(repo: Repo, tmp_path: Path) -> None:
     first.save()
     assert outcome.trust is not None
     keys = len(outcome.trust.keys)
-    assert (first.key_material.hits, first.key_material.misses) == (0, keys)
+    assert first.key_material.hits == 0 and len(first.key_material.used()) == keys  # all read by gpg, kept
     forget()
     second = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=second).ok
     assert (second.key_material.hits, second.key_material.misses) == (keys, 0)
-    assert (second.hits, second.misses) == (2, 0)
+    assert (second.hits, second.misses) == (3, 0)  # the two entries and the root's signature on the authorisations
 
 
 # --- the Secretariat's reachability records and removals -----------------------------------------

@@ -124,3 +124,25 @@ def test_without_a_compiled_check_jsonschema_decides(monkeypatch: pytest.MonkeyP
     without = validate_entry(data, "directory/no.yaml", today=dt.date(2026, 11, 28)).problems
     assert with_fast == without
     assert any(p.field == "serial" for p in without)
+
+
+def test_damaged_authorisations_get_the_same_verdict() -> None:
+    """The root-signed authorisations go through the same compiled check (with propertyNames)."""
+    name = "authorisations.schema.json"
+    check = fast_check(name)
+    assert check is not None
+    loaded = load_entry((ROOT / "keys" / "authorisations.yaml").read_bytes(), "authorisations.yaml")
+    assert loaded.document is not None
+    tree = coerce(loaded.document, load_schema(name))
+    assert check(tree)
+    tried = 0
+    for path in _paths(tree):
+        variants = [(_set(tree, path, value), isinstance(value, float)) for value in _replacements(_value(tree, path))]
+        if path:
+            variants.append((_delete(tree, path), False))
+        for variant, has_float in variants:
+            tried += 1
+            fast, slow = check(variant), next(iter(_validator(name).iter_errors(variant)), None) is None
+            assert not (fast and not slow), f"said valid, jsonschema disagrees: {path}"
+            assert fast == slow or has_float, path
+    assert tried > 300

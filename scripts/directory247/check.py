@@ -25,12 +25,13 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import gpgbatch
 from .authorisations import (
     AUTHORISATIONS,
     AUTHORISATIONS_SIGNATURE,
@@ -41,6 +42,7 @@ from .authorisations import (
 )
 from .cache import StatusCache
 from .errors import DirectoryError, SignatureError
+from .gpgbatch import StatusLines
 from .loader import load_entry
 from .model import Entry, Signer
 from .problems import Problem, Severity, has_errors
@@ -119,12 +121,12 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 2)
 
 
-def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, cache: StatusCache | None,
+def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, statuses: MutableMapping[str, StatusLines] | None,
                 context: bytes) -> Verdict:
     try:
         return verify(job.data, job.signature, keys=trust.keys_for(job.code),
                       allowed=set(trust.authorisations.signers_for(job.code)), now=now,
-                      label=job.path + ".asc", state=job.code, cache=cache, cache_context=context)
+                      label=job.path + ".asc", state=job.code, cache=statuses, cache_context=context)
     except SignatureError as exc:
         return exc
 
@@ -136,24 +138,33 @@ class _Verification:
 
 
 def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
-            cache: StatusCache | None) -> _Verification:
-    # Every authorised key read in a few gpg calls (not one per State) while gpgv already
-    # runs, in the order the entries need them.
+            cache: StatusCache | None, workers: int) -> _Verification:
+    context = trust_context(trust)
+    # gpgv's verdicts for this run: the cache, or (without one) a plain mapping for the
+    # verdicts the batch below reaches, so that they need no gpgv either.
+    statuses: MutableMapping[str, StatusLines] = cache if cache is not None else {}
+    unknown = [job for job in jobs if not has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code),
+                                                             cache=statuses, cache_context=context)]
+    if len(unknown) >= gpgbatch.BATCH_MIN:  # one gpg per core for many entries (see gpgbatch)
+        gpgbatch.prefill([gpgbatch.BatchItem(job.code, tuple(trust.keys_for(job.code)), job.signature, job.data)
+                          for job in unknown], statuses, context=context, groups=workers,
+                         material_cache=cache.key_material if cache is not None else None)
+    # Every other authorised key read in a few gpg calls (not one per State) while gpgv
+    # already runs, in the order the entries need them.
     needed = [key for job in jobs for key in trust.keys_for(job.code)]
     keys = preload_keys([*needed, *trust.keys.values()], cache=cache.key_material if cache is not None else None,
                         background=True, readers=2)
-    context = trust_context(trust)
     futures: dict[str, Future[Verdict]] = {}
     known: list[SignatureJob] = []
     for job in jobs:
-        if cache is not None and has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code),
-                                                    cache=cache, cache_context=context):
+        if has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code), cache=statuses,
+                              cache_context=context):
             known.append(job)  # no gpgv to wait for: not worth a trip through the pool
         else:
-            futures[job.path] = pool.submit(_verify_job, job, trust, now, cache, context)
+            futures[job.path] = pool.submit(_verify_job, job, trust, now, statuses, context)
     for job in known:
         done: Future[Verdict] = Future()
-        done.set_result(_verify_job(job, trust, now, cache, context))
+        done.set_result(_verify_job(job, trust, now, statuses, context))
         futures[job.path] = done
     return _Verification(futures, keys)
 
@@ -176,17 +187,20 @@ def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.dat
                       progress: Progress | None = None) -> dict[str, Verdict]:
     """The verdict on each job's signature, by entry path: ``Verified`` or the
     ``SignatureError`` saying which rule failed. gpgv runs in a pool of ``workers`` threads
-    (default: one per core); this is the verification half of ``run_check``."""
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
-        return _collect(_submit(pool, jobs, trust, now, cache), progress)
+    (default: one per core), after one batch run of gpg per core for many entries
+    (``gpgbatch``); this is the verification half of ``run_check``."""
+    workers = workers or default_workers()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return _collect(_submit(pool, jobs, trust, now, cache, workers), progress)
 
 
 def load_trusted(snapshot: Snapshot, *, now: dt.datetime, cache: StatusCache | None = None) -> Trust:
-    """``load_trust``, with gpg's reading of the root key taken from ``cache`` when it is there."""
+    """``load_trust``, with gpgv's verdict on the root signature and gpg's reading of the root
+    key taken from ``cache`` when they are there (the policy is applied again at ``now``)."""
     root_key = snapshot.read(ROOT_KEY)
     if root_key is not None and cache is not None:
         preload_keys([root_key], cache=cache.key_material)
-    return load_trust(snapshot, now=now)
+    return load_trust(snapshot, now=now, cache=cache)
 
 
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,
@@ -258,15 +272,16 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     jobs = [SignatureJob(p, _code(p), entries[p], entries[p + ".asc"]) for p in entry_paths
             if p + ".asc" in entries and trust.authorisations.signers_for(_code(p))]
 
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
-        # gpgv runs in the pool while this thread validates: the two overlap on the cores.
-        verification = _submit(pool, jobs, trust, now, cache)
+    workers = workers or default_workers()
+    with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=1) as starter:
+        # gpg and gpgv run while this thread validates: the two overlap on the cores.
+        verification = starter.submit(_submit, pool, jobs, trust, now, cache, workers)
         results = []
         for done, path in enumerate(entry_paths, start=1):
             results.append(validate_entry(entries[path], path, today=today, strict=strict))
             if progress is not None:
                 progress("validating entries", done, len(entry_paths))
-        verdicts = _collect(verification, progress)
+        verdicts = _collect(verification.result(), progress)
 
     for result in results:
         problems.extend(result.problems)

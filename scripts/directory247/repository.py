@@ -57,19 +57,26 @@ class WorkTree(Snapshot):
             return self._cache[folder]
         found: dict[str, bytes] = {}
         specials: list[Special] = []
-        top = self.root / folder
-        if top.is_symlink():
+        root = os.fspath(self.root)
+        top = os.path.join(root, folder)
+        skip = len(os.path.join(root, ""))  # the root and its separator, off each path
+
+        def relative(full: str) -> str:
+            return full[skip:].replace(os.sep, "/")
+
+        if os.path.islink(top):
             specials.append(Special(folder, "symbolic link"))
-        elif top.is_dir():
+        elif os.path.isdir(top):
+            # Plain strings, not pathlib: a check reads hundreds of files this way.
             for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
                 for name in sorted(dirnames):
-                    full = Path(dirpath) / name
-                    if full.is_symlink():
-                        specials.append(Special(self._rel(full), "symbolic link"))
+                    full = os.path.join(dirpath, name)
+                    if os.path.islink(full):
+                        specials.append(Special(relative(full), "symbolic link"))
                 for name in sorted(filenames):
-                    full = Path(dirpath) / name
-                    rel = self._rel(full)
-                    info = full.lstat()
+                    full = os.path.join(dirpath, name)
+                    rel = relative(full)
+                    info = os.lstat(full)
                     if stat.S_ISLNK(info.st_mode):
                         specials.append(Special(rel, "symbolic link"))
                     elif not stat.S_ISREG(info.st_mode):
@@ -77,13 +84,10 @@ class WorkTree(Snapshot):
                     elif info.st_size > MAX_FILE_BYTES:
                         specials.append(Special(rel, f"file of {info.st_size} bytes"))
                     else:
-                        with full.open("rb") as handle:
+                        with open(full, "rb") as handle:
                             found[rel] = handle.read()
         self._cache[folder] = (dict(sorted(found.items())), specials)
         return self._cache[folder]
-
-    def _rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
 
     def files(self, folder: str) -> dict[str, bytes]:
         return self._scan(folder)[0]

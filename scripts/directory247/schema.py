@@ -185,6 +185,9 @@ class _Compiler:
                 raise _Unsupported(keyword)
             item = self.compile(argument)
             return lambda value: type(value) is not list or all(item(element) for element in value)
+        if keyword == "propertyNames":
+            names = self.compile(argument)
+            return lambda value: type(value) is not dict or all(names(key) for key in value)
         raise _Unsupported(keyword)
 
 

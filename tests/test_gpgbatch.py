@@ -1,0 +1,117 @@
+"""The batch fast path (gpgbatch) with real gpg: it keeps only clean good signatures by the
+State's own keys, and leaves every other case to gpgv (tests/test_check.py runs every gate
+case both ways and expects the same messages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import gpgtools
+from directory247 import gpgbatch
+from directory247.errors import SignatureError
+from directory247.signatures import _keyring_binary, _signature_packets, status_cache_key, verify
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gpgbatch, "BATCH_MIN", 1)
+
+
+def _item(home: Path, state: str, keys: list[str], signer: str, data: bytes, **kwargs: object) -> gpgbatch.BatchItem:
+    signature = gpgtools.sign(home, signer, data, **kwargs)  # type: ignore[arg-type]
+    return gpgbatch.BatchItem(state, tuple(gpgtools.export_public(home, fpr) for fpr in keys), signature, data)
+
+
+def _kept(items: list[gpgbatch.BatchItem], groups: int = 2) -> list[bool]:
+    statuses: dict[str, list[list[str]]] = {}
+    gpgbatch.prefill(items, statuses, context=b"test", groups=groups)
+    return [status_cache_key(_keyring_binary(item.keys), _signature_packets("", item.signature), item.data, b"test")
+            in statuses for item in items]
+
+
+def test_good_signatures_are_kept_and_meet_the_policy(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    home, _root, keys = keyhome
+    sizes = [0, 1, 150, 191, 192, 5000, 8191, 8192, 70000]  # every length form of the literal packet
+    items = [_item(home, code, [keys[code]], keys[code], b"x" * size + code.encode())
+             for size in sizes for code in ("NO", "SE")]
+    for groups in (1, 2, 3):
+        statuses: dict[str, list[list[str]]] = {}
+        assert gpgbatch.prefill(items, statuses, context=b"c", groups=groups) == len(items)
+        for item in items:  # the policy, applied to the kept lines, accepts exactly as with gpgv
+            verified = verify(item.data, item.signature, keys=item.keys, allowed={keys[item.state]}, now=NOW,
+                              label="x", state=item.state, cache=statuses, cache_context=b"c")
+            assert verified.primary_fingerprint == keys[item.state]
+            alone = verify(item.data, item.signature, keys=item.keys, allowed={keys[item.state]}, now=NOW, label="x")
+            assert alone == verified
+
+
+def _outcome(item: gpgbatch.BatchItem, allowed: set[str], cache: dict[str, list[list[str]]] | None) -> str:
+    try:
+        return repr(verify(item.data, item.signature, keys=item.keys, allowed=allowed, now=NOW, label="x",
+                           state=item.state, cache=cache, cache_context=b"test"))
+    except SignatureError as error:
+        return str(error)
+
+
+def test_everything_unclean_is_left_to_gpgv(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    home, _root, keys = keyhome
+    good = _item(home, "NO", [keys["NO"]], keys["NO"], b"good entry")
+    other_state = _item(home, "NO", [keys["NO"]], keys["SE"], b"signed by SE")  # SE's key is in the group
+    changed = _item(home, "NO", [keys["NO"]], keys["NO"], b"original")
+    changed = gpgbatch.BatchItem("NO", changed.keys, changed.signature, b"changed")
+    text_mode = _item(home, "NO", [keys["NO"]], keys["NO"], b"text\n", textmode=True)
+    weak = _item(home, "NO", [keys["NO"]], keys["NO"], b"weak", digest="SHA1")
+    expired_key = gpgtools.generate_key(home, "batch expired <be@test.example>", expire="1d",
+                                        faked_time=NOW - dt.timedelta(days=10))
+    expired = _item(home, "DK", [expired_key], expired_key, b"old", faked_time=NOW - dt.timedelta(days=9))
+    revoked_key = gpgtools.generate_key(home, "batch revoked <br@test.example>")
+    revoked_item = _item(home, "FI", [revoked_key], revoked_key, b"revoked")
+    gpgtools.revoke(home, revoked_key)
+    revoked = gpgbatch.BatchItem("FI", (gpgtools.export_public(home, revoked_key),), revoked_item.signature,
+                                 revoked_item.data)
+    se = _item(home, "SE", [keys["SE"]], keys["SE"], b"se entry")
+    items = [good, other_state, changed, text_mode, weak, expired, revoked, se]
+    # A weak hash is a clean result for gpg (and gpgv): kept, and refused by the policy as always.
+    assert _kept(items, groups=1) == [True, False, False, False, True, False, False, True]
+    statuses: dict[str, list[list[str]]] = {}
+    gpgbatch.prefill(items, statuses, context=b"test", groups=1)
+    allowed = {"NO": {keys["NO"]}, "SE": {keys["SE"]}, "DK": {expired_key}, "FI": {revoked_key}}
+    outcomes = [_outcome(item, allowed[item.state], dict(statuses)) for item in items]
+    assert outcomes == [_outcome(item, allowed[item.state], None) for item in items]  # the same words as gpgv's
+    assert "SHA1" in outcomes[4] and "expired" in outcomes[5] and "revoked" in outcomes[6]
+
+
+def test_a_primary_key_in_two_key_files_is_left_to_gpgv(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    """gpg merges two key files of one primary key on import: here the older copy lacks the
+    signing subkey, so gpgv refuses the first entry, but the merged key would verify it."""
+    home, _root, _keys = keyhome
+    key = gpgtools.generate_key(home, "batch twice <bt@test.example>")
+    older = gpgtools.export_public(home, key)
+    gpgtools.add_signing_subkey(home, key)
+    newer = gpgtools.export_public(home, key)
+    first = gpgbatch.BatchItem("NO", (older,), gpgtools.sign(home, key, b"one"), b"one")
+    second = gpgbatch.BatchItem("IS", (newer,), gpgtools.sign(home, key, b"two"), b"two")
+    assert _kept([first, second], groups=1) == [False, False]
+    assert _kept([first, second], groups=2) == [False, True]  # apart, each home holds one copy
+
+
+def test_output_that_cannot_be_attributed_is_dropped() -> None:
+    lines = (b"[GNUPG:] FILE_START 1 /elsewhere/0\n[GNUPG:] NEWSIG\n[GNUPG:] FILE_DONE\n"
+             b"[GNUPG:] FILE_START 1 /home/messages/1\n[GNUPG:] NEWSIG\n[GNUPG:] FILE_DONE\n"
+             b"[GNUPG:] FILE_START 1 /home/messages/7\n[GNUPG:] NEWSIG\n[GNUPG:] FILE_DONE\n"
+             b"[GNUPG:] FILE_START 1 /home/messages/0\n[GNUPG:] NEWSIG\n")  # never done
+    assert gpgbatch._segments(lines, 2, "/home/messages") == ({1: [["NEWSIG"]]}, 0)
+
+
+def test_states_are_split_whole_and_even() -> None:
+    states = ["NO", "NO", "SE", "FI", "FI", "FI", "DK"]
+    parts = gpgbatch.split(states, 2)
+    assert sorted(n for part in parts for n in part) == list(range(len(states)))
+    for part in parts:
+        assert all(states[n] not in {states[m] for other in parts if other is not part for m in other} for n in part)
+    assert sorted(len(part) for part in parts) == [3, 4]
