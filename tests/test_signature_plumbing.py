@@ -52,7 +52,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 def _alone(key_set: tuple[bytes, ...]) -> _Keyring:
     binary = b"".join(signatures._dearmor_key(number, key) for number, key in enumerate(key_set, start=1))
-    return _Keyring(binary=binary, keys=_read_keys(binary, "gpg"))
+    return _Keyring(keys=_read_keys(binary, "gpg"))
 
 
 def test_every_key_set_reads_the_same_after_one_batch(keys: dict[str, bytes]) -> None:

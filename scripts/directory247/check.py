@@ -133,8 +133,9 @@ def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, statuses: Mut
 
 @dataclass
 class _Verification:
-    futures: dict[str, Future[Verdict]]
-    keys: threading.Thread | None
+    futures: dict[str, Future[Verdict]]  # waiting for gpgv
+    done: dict[str, Verdict]  # judged from a verdict already there (cache or batch)
+    keys: list[threading.Thread]
 
 
 def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
@@ -143,42 +144,46 @@ def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust
     # gpgv's verdicts for this run: the cache, or (without one) a plain mapping for the
     # verdicts the batch below reaches, so that they need no gpgv either.
     statuses: MutableMapping[str, StatusLines] = cache if cache is not None else {}
-    unknown = [job for job in jobs if not has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code),
-                                                             cache=statuses, cache_context=context)]
+
+    def known(job: SignatureJob) -> bool:
+        return has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code), cache=statuses,
+                                  cache_context=context)
+
+    unknown = [job for job in jobs if not known(job)]
+    material = cache.key_material if cache is not None else None
+    needed = [key for job in jobs for key in trust.keys_for(job.code)]
+    readers: list[threading.Thread | None] = []
     if len(unknown) >= gpgbatch.BATCH_MIN:  # one gpg per core for many entries (see gpgbatch)
+        batched = {key for job in unknown for key in trust.keys_for(job.code)}
+        # The batch reads its own keys; the others (release keys...) are read meanwhile.
+        readers.append(preload_keys([key for key in [*needed, *trust.keys.values()] if key not in batched],
+                                    cache=material, background=True, readers=1))
         gpgbatch.prefill([gpgbatch.BatchItem(job.code, tuple(trust.keys_for(job.code)), job.signature, job.data)
-                          for job in unknown], statuses, context=context, groups=workers,
-                         material_cache=cache.key_material if cache is not None else None)
+                          for job in unknown], statuses, context=context, groups=workers, material_cache=material)
+        unknown = [job for job in unknown if not known(job)]
     # Every other authorised key read in a few gpg calls (not one per State) while gpgv
     # already runs, in the order the entries need them.
-    needed = [key for job in jobs for key in trust.keys_for(job.code)]
-    keys = preload_keys([*needed, *trust.keys.values()], cache=cache.key_material if cache is not None else None,
-                        background=True, readers=2)
-    futures: dict[str, Future[Verdict]] = {}
-    known: list[SignatureJob] = []
-    for job in jobs:
-        if has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code), cache=statuses,
-                              cache_context=context):
-            known.append(job)  # no gpgv to wait for: not worth a trip through the pool
-        else:
-            futures[job.path] = pool.submit(_verify_job, job, trust, now, statuses, context)
-    for job in known:
-        done: Future[Verdict] = Future()
-        done.set_result(_verify_job(job, trust, now, statuses, context))
-        futures[job.path] = done
-    return _Verification(futures, keys)
+    readers.append(preload_keys([*needed, *trust.keys.values()], cache=material, background=True, readers=2))
+    waiting = {job.path for job in unknown}
+    futures = {job.path: pool.submit(_verify_job, job, trust, now, statuses, context) for job in unknown}
+    # No gpgv to wait for: not worth a trip through the pool.
+    done = {job.path: _verify_job(job, trust, now, statuses, context) for job in jobs if job.path not in waiting}
+    return _Verification(futures, done, [reader for reader in readers if reader is not None])
 
 
 def _collect(verification: _Verification, progress: Progress | None) -> dict[str, Verdict]:
-    verdicts: dict[str, Verdict] = {}
-    total = len(verification.futures)
+    verdicts: dict[str, Verdict] = dict(verification.done)
+    total = len(verification.futures) + len(verdicts)
+    if progress is not None:
+        for done in range(1, len(verdicts) + 1):
+            progress("verifying signatures", done, total)
     paths = {future: path for path, future in verification.futures.items()}
-    for done, future in enumerate(as_completed(paths), start=1):
+    for done, future in enumerate(as_completed(paths), start=len(verdicts) + 1):
         verdicts[paths[future]] = future.result()
         if progress is not None:
             progress("verifying signatures", done, total)
-    if verification.keys is not None:
-        verification.keys.join()
+    for reader in verification.keys:
+        reader.join()
     return verdicts
 
 

@@ -44,7 +44,6 @@ from .signatures import (
     _dearmor_key,
     _key_id,
     _KeyMaterial,
-    _keyring_binary,
     _material_rows,
     _parse_listing,
     _parsed_keys,
@@ -181,7 +180,8 @@ def _group(items: Sequence[tuple[int, BatchItem, bytes]], gpg_binary: str,
     memory = os.path.isdir(_MEMORY_FOLDER) and os.access(_MEMORY_FOLDER, os.W_OK | os.X_OK)
     try:
         with tempfile.TemporaryDirectory(prefix="directory247-batch-", dir=_MEMORY_FOLDER if memory else None) as home:
-            base = [gpg_binary, "--homedir", home, "--no-options", "--batch", "--disable-dirmngr",
+            # --no-autostart: importing would otherwise start a gpg-agent (to look for secret keys).
+            base = [gpg_binary, "--homedir", home, "--no-options", "--batch", "--no-autostart", "--disable-dirmngr",
                     "--trust-model", "always"]
             imported = _run([*base, "--import"], b"".join(dict.fromkeys(files.values())),
                             what="import the authorised keys")
@@ -204,7 +204,7 @@ def _group(items: Sequence[tuple[int, BatchItem, bytes]], gpg_binary: str,
                     read: dict[str, _KeyMaterial] = {}
                     for fingerprint in sorted(primaries[key]):
                         read.update(material[fingerprint])
-                    parsed[ident] = _ParsedKey(files[key], read)
+                    parsed[ident] = _ParsedKey(read)
                     if material_cache is not None:
                         material_cache[material_cache_key(gpg_binary, key, day)] = _material_rows(read)
 
@@ -274,7 +274,7 @@ def prefill(items: Sequence[BatchItem], statuses: MutableMapping[str, StatusLine
     for result in results:
         for number, segment in result.items():
             item = items[number]
-            statuses[status_cache_key(_keyring_binary(item.keys), packets[number], item.data, context)] = segment
+            statuses[status_cache_key(item.keys, packets[number], item.data, context)] = segment
             kept += 1
     return kept
 

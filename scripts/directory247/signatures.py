@@ -273,7 +273,6 @@ class _KeyMaterial:
 
 @dataclass(frozen=True)
 class _Keyring:
-    binary: bytes  # concatenated transferable public keys, for gpgv --keyring
     keys: dict[str, _KeyMaterial]  # by fingerprint of primary keys and subkeys
 
 
@@ -364,7 +363,6 @@ _KeyId = tuple[str, bytes]  # (gpg binary, sha256 of the key file's bytes)
 
 @dataclass(frozen=True)
 class _ParsedKey:
-    binary: bytes
     keys: dict[str, _KeyMaterial]
 
 
@@ -443,6 +441,24 @@ def _claim(keys: Iterable[bytes], gpg_binary: str) -> dict[_KeyId, bytes]:
     return claimed
 
 
+def _read_cached(claimed: dict[_KeyId, bytes], gpg_binary: str,
+                 cache: MutableMapping[str, list[list[str]]]) -> dict[_KeyId, bytes]:
+    """Publish the claimed key files whose reading the cache holds (for today); return the others."""
+    day = datetime.now(UTC).date()
+    parsed: dict[_KeyId, _ParsedKey] = {}
+    for ident, key in claimed.items():
+        where = material_cache_key(gpg_binary, key, day)
+        rows = cache.get(where) if where in cache else None
+        material = _material_from_rows(rows) if isinstance(rows, list) else None
+        if material is not None:  # only ever stored for key bytes gpg could read
+            parsed[ident] = _ParsedKey(material)
+    with _parsed_keys_lock:
+        _parsed_keys.update(parsed)
+        for ident in parsed:
+            _pending_keys.pop(ident).set()
+    return {ident: key for ident, key in claimed.items() if ident not in parsed}
+
+
 def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
                   cache: MutableMapping[str, list[list[str]]] | None) -> None:
     """Read the claimed key files (from the cache, else with one gpg call), then release them."""
@@ -460,7 +476,7 @@ def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
             rows = cache.get(material_cache_key(gpg_binary, key, day)) if cache is not None else None
             material = _material_from_rows(rows) if isinstance(rows, list) else None
             if material is not None:
-                parsed[ident] = _ParsedKey(binary, material)
+                parsed[ident] = _ParsedKey(material)
                 continue
             fingerprints = _attributable(binary)
             if fingerprints is None:
@@ -492,7 +508,7 @@ def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
                 listed[idents[0]].add(primary)
         for ident, material in found.items():
             if listed[ident] == primaries[ident]:  # every key of the file was listed
-                parsed[ident] = _ParsedKey(pending[ident], material)
+                parsed[ident] = _ParsedKey(material)
                 if cache is not None:
                     cache[material_cache_key(gpg_binary, claimed[ident], day)] = _material_rows(material)
     finally:
@@ -530,6 +546,8 @@ def preload_keys(keys: Iterable[bytes], gpg_binary: str = "gpg", *,
     apply the policy. Safe to call from several threads.
     """
     claimed = _claim(keys, gpg_binary)
+    if cache is not None:  # what the cache holds is published at once, so nobody waits for it
+        claimed = _read_cached(claimed, gpg_binary, cache)
     if not background:
         _read_claimed(claimed, gpg_binary, cache)
         return None
@@ -566,10 +584,10 @@ def _keyring_binary(keys: tuple[bytes, ...]) -> bytes:
 
 @functools.lru_cache(maxsize=256)
 def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
-    """Binary keyring plus parsed expiry/revocation of a key set, cached: keys change once in
-    a while, verification happens for every entry (lru_cache is safe to call from several
-    threads). Keys read by ``preload_keys`` need no gpg call here."""
-    binary = _keyring_binary(keys)
+    """Parsed expiry/revocation of a key set, cached: keys change once in a while,
+    verification happens for every entry (lru_cache is safe to call from several threads).
+    Keys read by ``preload_keys`` need no gpg call here; others are read now, and an
+    unreadable key set raises ``TrustError``."""
     idents = [_key_id(gpg_binary, key) for key in keys]
     with _parsed_keys_lock:
         reading = [event for ident in idents if (event := _pending_keys.get(ident)) is not None]
@@ -582,10 +600,11 @@ def _keyring(keys: tuple[bytes, ...], gpg_binary: str) -> _Keyring:
         material: dict[str, _KeyMaterial] = {}
         for item in known:
             material.update(item.keys)
-        return _Keyring(binary=binary, keys=material)
+        return _Keyring(keys=material)
+    binary = _keyring_binary(keys)
     if not binary:
-        return _Keyring(binary=b"", keys={})
-    return _Keyring(binary=binary, keys=_read_keys(binary, gpg_binary))
+        return _Keyring(keys={})
+    return _Keyring(keys=_read_keys(binary, gpg_binary))
 
 
 # --------------------------------------------------------------------------- gnupg
@@ -793,14 +812,15 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
 
 
 #: Raise when the policy or the meaning of cached gpgv output changes: it invalidates caches.
-POLICY_VERSION = "1"
+POLICY_VERSION = "2"
 
 
-def status_cache_key(keyring: bytes, packets: bytes, data: bytes, context: bytes = b"") -> str:
-    """The cache key of one gpgv verdict: a digest of every input it depends on, plus
+def status_cache_key(keys: Sequence[bytes], packets: bytes, data: bytes, context: bytes = b"") -> str:
+    """The cache key of one gpgv verdict: a digest of every input it depends on (the key
+    files exactly as given, so no armor needs decoding to look a verdict up), plus
     ``context`` (the caller's trust: authorisations, their signature and all keys)."""
     digest = hashlib.sha256()
-    for part in (POLICY_VERSION.encode(), context, keyring, packets, data):
+    for part in (POLICY_VERSION.encode(), context, len(keys).to_bytes(8, "big"), *keys, packets, data):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -812,10 +832,9 @@ def has_cached_verdict(data: bytes, signature: bytes, *, keys: Sequence[bytes],
     (so the caller can run it at once instead of queueing it behind gpgv runs)."""
     try:
         packets = _signature_packets("", signature)
-        binary = _keyring_binary(tuple(bytes(key) for key in keys))
-    except (SignatureError, TrustError):
+    except SignatureError:
         return False
-    return status_cache_key(binary, packets, data, cache_context) in cache
+    return status_cache_key(keys, packets, data, cache_context) in cache
 
 
 def verify(
@@ -854,14 +873,13 @@ def verify(
     authorised = {fingerprint.replace(" ", "").upper() for fingerprint in allowed}
     packets = _signature_packets(label, signature)
     key_set = tuple(bytes(key) for key in keys)
-    binary = _keyring_binary(key_set)
     if cache is None:
-        status = _gpgv(gpgv_binary, binary, packets, data)
+        status = _gpgv(gpgv_binary, _keyring_binary(key_set), packets, data)
     else:
-        key = status_cache_key(binary, packets, data, cache_context)
+        key = status_cache_key(key_set, packets, data, cache_context)
         cached = cache.get(key)
         if cached is None:
-            status = _gpgv(gpgv_binary, binary, packets, data)
+            status = _gpgv(gpgv_binary, _keyring_binary(key_set), packets, data)
             cache[key] = status
         else:
             status = cached
