@@ -343,6 +343,54 @@ def test_nothing_loads_from_another_host(site: Path) -> None:
         assert "fonts.googleapis" not in css_or_js.read_text(encoding="utf-8", errors="replace")
 
 
+class _Anchors(HTMLParser):
+    """The ids a page defines and the links it makes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in ("id", "name"):
+            if values.get(name):
+                self.ids.add(str(values[name]))
+        if tag == "a" and values.get("href"):
+            self.links.append(str(values["href"]))
+
+
+def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
+    """MkDocs does not check anchors (it would cost a fifth of a large build): every link
+    from one page of the site to another, and to an #anchor in it, is checked here."""
+    parsed: dict[Path, _Anchors] = {}
+
+    def page(path: Path) -> _Anchors:
+        if path not in parsed:
+            parser = _Anchors()
+            parser.feed(path.read_text(encoding="utf-8"))
+            parsed[path] = parser
+        return parsed[path]
+
+    broken = []
+    checked = 0
+    for path in sorted((site / "latest").rglob("*.html")):
+        if path.name == "404.html":
+            continue  # served at any address, so its links are absolute
+        for link in page(path).links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or not (parts.path.endswith(".html") or not parts.path):
+                continue
+            target = (path.parent / parts.path).resolve() if parts.path else path
+            if not target.is_file():
+                broken.append(f"{path.relative_to(site)}: {link} (no such page)")
+            elif parts.fragment and parts.fragment not in page(target).ids:
+                broken.append(f"{path.relative_to(site)}: {link} (no such anchor)")
+            checked += 1
+    assert not broken, broken[:20]
+    assert checked > 1000
+
+
 def test_search_index_and_sitemap_are_release_dated(site: Path) -> None:
     sitemap = (site / "2026.11.1" / "sitemap.xml").read_text()
     assert "<lastmod>2026-11-20</lastmod>" in sitemap or "<url>" not in sitemap

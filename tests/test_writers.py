@@ -661,3 +661,29 @@ def test_release_summary_from_changes_json() -> None:
     summary = atom.ReleaseSummary.from_changes_json("2026.11.2", 2, RELEASED, data)
     assert summary.changes == tuple(changes.summarise(found))
     assert summary.counts == changes.counts(found)
+
+
+def test_vcard_folding_fast_path_is_the_same_as_folding_by_character() -> None:
+    import random
+
+    from directory247.writers import vcard
+
+    def by_character(line: str) -> str:
+        lines: list[str] = []
+        current: list[str] = []
+        size = 0
+        for unit in vcard._units(line):
+            octets = len(unit.encode("utf-8"))
+            if size + octets > vcard.FOLD_OCTETS:
+                lines.append("".join(current))
+                current, size = [" "], 1
+            current.append(unit)
+            size += octets
+        lines.append("".join(current))
+        return vcard.CRLF.join(lines) + vcard.CRLF
+
+    chance = random.Random(7)
+    for size in [*range(0, 320), 1000, 5000]:
+        for alphabet in ("abc XYZ;:,=", "abc\\\\n;é"):
+            line = "".join(chance.choice(alphabet) for _ in range(size))
+            assert vcard.fold(line) == by_character(line), (size, alphabet)

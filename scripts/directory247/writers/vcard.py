@@ -95,6 +95,10 @@ def _units(line: str) -> Iterator[str]:
 
 def fold(line: str) -> str:
     """Fold one logical line so that no physical line exceeds 75 octets of UTF-8."""
+    if line.isascii() and "\\" not in line:  # one octet per character, no escape to keep whole
+        step = FOLD_OCTETS - 1  # a continuation line starts with a space
+        pieces = [line[:FOLD_OCTETS]] + [" " + line[at:at + step] for at in range(FOLD_OCTETS, len(line), step)]
+        return CRLF.join(pieces) + CRLF
     lines: list[str] = []
     current: list[str] = []
     size = 0
