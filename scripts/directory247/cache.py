@@ -90,6 +90,11 @@ class CacheSection(MutableMapping[str, Lines]):
         with self._lock:
             return dict(self._used)
 
+    def unchanged(self) -> bool:
+        """Whether this run used exactly what was stored, no more and no less."""
+        with self._lock:
+            return self._used == self._stored
+
 
 class StatusCache(CacheSection):
     """gpgv's verdicts (this mapping) and key readings (``key_material``), persisted as one
@@ -107,7 +112,10 @@ class StatusCache(CacheSection):
         self.key_material = CacheSection(_section(loaded.get("key_material")))
 
     def save(self) -> None:
-        """Keep what this run used (pruning stale entries), atomically."""
+        """Keep what this run used (pruning stale entries), atomically; nothing is written
+        when that is exactly what the file holds already."""
+        if self.unchanged() and self.key_material.unchanged():
+            return
         data = {"verdicts": self.used(), "key_material": self.key_material.used()}
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), mode=0o600)

@@ -54,8 +54,8 @@ VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
 FILE_NAME_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MARKER = ".directory247-site"
 LATEST = "latest"
-#: zlib's default level: within a few per cent of level 9 on these pages, at a fraction of the time.
-ZIP_LEVEL = 6
+#: zlib's fastest level: on these pages a fifth larger than the default level 6, in 40% of its time.
+ZIP_LEVEL = 1
 
 
 
