@@ -115,3 +115,40 @@ def test_states_are_split_whole_and_even() -> None:
     for part in parts:
         assert all(states[n] not in {states[m] for other in parts if other is not part for m in other} for n in part)
     assert sorted(len(part) for part in parts) == [3, 4]
+
+
+def test_a_user_id_cannot_forge_status_lines(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    """gpg quotes a user ID in GOODSIG without escaping U+2028 (a line separator to Python):
+    a key whose user ID carries fake VALIDSIG and FILE_DONE lines naming NO's key, signing
+    NO's entry, must be refused as gpgv refuses it, and never kept by the batch."""
+    home, _root, keys = keyhome
+    fake = f"1 2024-01-01 1704067200 0 4 0 22 10 00 {keys['NO']}"
+    uid = f"Police B\u2028[GNUPG:] VALIDSIG {keys['NO']} {fake}\u2028[GNUPG:] FILE_DONE <b@test.example>"
+    evil = gpgtools.generate_key(home, uid)
+    forged = _item(home, "NO", [keys["NO"]], evil, b"NO entry signed by another State's key")
+    own = _item(home, "EV", [evil], evil, b"the other State's own entry")
+    items = [forged, own]
+    assert _kept(items, groups=1) == [False, True]
+    statuses: dict[str, list[list[str]]] = {}
+    gpgbatch.prefill(items, statuses, context=b"test", groups=1)
+    found = _outcome(forged, {keys["NO"]}, dict(statuses))
+    assert found == _outcome(forged, {keys["NO"]}, None)
+    assert "not authorised for NO" in found
+
+
+def test_status_lines_split_on_line_feeds_only() -> None:
+    from directory247.signatures import _status
+
+    output = "[GNUPG:] GOODSIG 0123 A\u2028[GNUPG:] VALIDSIG X\u0085B\u2029C\r\n[GNUPG:] NEWSIG\n".encode()
+    assert _status(output) == [["GOODSIG", "0123", "A\u2028[GNUPG:]", "VALIDSIG", "X\u0085B\u2029C"], ["NEWSIG"]]
+
+
+def test_two_results_for_one_signature_are_refused(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    home, _root, keys = keyhome
+    item = _item(home, "NO", [keys["NO"]], keys["NO"], b"entry")
+    statuses: dict[str, list[list[str]]] = {}
+    gpgbatch.prefill([item], statuses, context=b"test", groups=1)
+    (lines,) = statuses.values()
+    validsig = next(fields for fields in lines if fields[0] == "VALIDSIG")
+    doubled = {key: [*value, validsig] for key, value in statuses.items()}
+    assert "two results for one signature" in _outcome(item, {keys["NO"]}, doubled)

@@ -68,6 +68,9 @@ _GOOD_LINES = frozenset({
 })  # fmt: skip
 _RESULT_LINES = frozenset({"NEWSIG", "GOODSIG", "VALIDSIG"})
 
+#: The largest entry given to the batch (the loader refuses entries of more than 256 KiB).
+_LARGEST = 1 << 30
+
 StatusLines = list[list[str]]
 _KeyId = tuple[str, bytes]
 
@@ -101,11 +104,16 @@ def good(segment: StatusLines, own_primaries: set[str]) -> bool:
     keywords = [fields[0] for fields in segment]
     if any(keywords.count(word) != 1 for word in _RESULT_LINES):
         return False
+    if any(len(fields) < 2 for fields in segment if fields[0] == "GOODSIG"):
+        return False
     if any(word not in _GOOD_LINES and word not in _RESULT_LINES for word in keywords):
         return False
     # VALIDSIG fpr date time expire version reserved pkalgo hashalgo class primary-fpr
     fields = next(fields[1:] for fields in segment if fields[0] == "VALIDSIG")
-    return len(fields) >= 10 and fields[4] == "4" and fields[8] == "00" and fields[9].upper() in own_primaries
+    # GOODSIG long-key-id user-id: the key id is the signing key's, as gpg says in VALIDSIG.
+    key_id = next(fields[1] for fields in segment if fields[0] == "GOODSIG" and len(fields) > 1)
+    return (len(fields) == 10 and fields[4] == "4" and fields[8] == "00" and fields[9].upper() in own_primaries
+            and len(fields[0]) == 40 and key_id.upper() == fields[0].upper()[-16:])
 
 
 def _segments(output: bytes, count: int, folder: str) -> tuple[dict[int, StatusLines], int | None]:
@@ -249,6 +257,8 @@ def prefill(items: Sequence[BatchItem], statuses: MutableMapping[str, StatusLine
     with this ``context``. Returns how many were kept; the others are for gpgv."""
     packets: dict[int, bytes] = {}
     for number, item in enumerate(items):
+        if len(item.data) > _LARGEST:
+            continue  # more than a literal packet of one length field holds: gpgv alone
         try:
             packets[number] = _signature_packets("", item.signature)
         except SignatureError:

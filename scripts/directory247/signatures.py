@@ -322,7 +322,7 @@ def _parse_listing(stdout: bytes) -> list[tuple[str, dict[str, _KeyMaterial]]]:
     groups: list[tuple[str, dict[str, _KeyMaterial]]] = []
     primary = ""
     record: list[str] = []
-    for line in stdout.decode("utf-8", "replace").splitlines():
+    for line in _lines(stdout):
         fields = line.split(":")
         if fields[0] in {"pub", "sub"}:
             record = fields
@@ -637,12 +637,15 @@ def _run(
         raise SignatureError(f"cannot {what}: {command[0]} did not finish") from None
 
 
+def _lines(output: bytes) -> list[str]:
+    """GnuPG's output lines, split on LF only: gpg escapes control bytes in what it quotes,
+    but not U+2028, U+2029 or U+0085, which ``str.splitlines`` would take for line breaks
+    (a user ID could then forge status lines)."""
+    return [line.removesuffix(b"\r").decode("utf-8", "replace") for line in output.split(b"\n")]
+
+
 def _status(stdout: bytes) -> list[list[str]]:
-    return [
-        line[len(_STATUS_PREFIX) :].split(" ")
-        for line in stdout.decode("utf-8", "replace").splitlines()
-        if line.startswith(_STATUS_PREFIX)
-    ]
+    return [line[len(_STATUS_PREFIX) :].split(" ") for line in _lines(stdout) if line.startswith(_STATUS_PREFIX)]
 
 
 #: Memory-backed, where there is one: a keyring file per State costs ~0.6 ms on a disk.
@@ -812,7 +815,10 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
 
 
 #: Raise when the policy or the meaning of cached gpgv output changes: it invalidates caches.
-POLICY_VERSION = "2"
+POLICY_VERSION = "3"
+
+#: Status lines that say what became of a signature: each at most once for one signature.
+_ONE_RESULT = ("GOODSIG", "VALIDSIG", "BADSIG", "ERRSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG")
 
 
 def status_cache_key(keys: Sequence[bytes], packets: bytes, data: bytes, context: bytes = b"") -> str:
@@ -891,6 +897,8 @@ def verify(
     if signatures != 1:
         # Rule 2 was checked on the packets; gpgv disagreeing means it skipped one.
         raise SignatureError(f"{label}: gpgv found {signatures} readable signatures; exactly one is required")
+    if any(sum(1 for fields in status if fields[0] == word) > 1 for word in _ONE_RESULT):
+        raise SignatureError(f"{label}: gpgv reported two results for one signature; it cannot be accepted")
 
     if "BADSIG" in seen:
         raise SignatureError(
@@ -1014,7 +1022,7 @@ class GnuPG:
         result = self._gpg(["--with-colons", "--list-secret-keys"], b"", "list secret keys")
         fingerprints: list[str] = []
         record: list[str] = []
-        for line in result.stdout.decode("utf-8", "replace").splitlines():
+        for line in _lines(result.stdout):
             fields = line.split(":")
             if fields[0] in {"sec", "ssb"}:
                 record = fields
