@@ -5,6 +5,7 @@ own message, or pass, both with gpgv per entry and with the batch fast path."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -558,3 +559,24 @@ def test_releases_are_append_only_and_genuine(repo: Repo) -> None:
     repo.write("releases/2026.11.1/directory.json", b'{"forged": true}\n')
     assert repo.check() == ["releases/2026.11.1/directory.json: (release): published releases are append-only; "
                             "this file may not change or disappear"]
+
+
+def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: Path) -> None:
+    """The warm run takes the authorisations' reading from the cache: the same as a fresh one,
+    and a damaged or foreign cached reading is never used."""
+    from directory247.authorisations import _parsed_key, parse_authorisations
+    from directory247.cache import StatusCache
+
+    data = repo.read("keys/authorisations.yaml")
+    fresh = parse_authorisations(data)
+    first = StatusCache(tmp_path / "c.json")
+    assert parse_authorisations(data, cache=first.parsed) == fresh
+    first.save()
+    second = StatusCache(tmp_path / "c.json")
+    assert parse_authorisations(data, cache=second.parsed) == fresh and second.parsed.hits == 1
+    for damaged in ([["{}"]], [["not json"]], [], "x", [[json.dumps({"serial": True})]]):
+        third = StatusCache(tmp_path / "c.json")
+        third.parsed[_parsed_key(data)] = damaged  # type: ignore[assignment]
+        assert parse_authorisations(data, cache=third.parsed) == fresh
+    other = parse_authorisations(data.replace(b"serial: 1", b"serial: 7"), cache=second.parsed)
+    assert other.serial == 7

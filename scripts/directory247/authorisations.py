@@ -15,6 +15,7 @@ not do: decide whether a *change* to keys is acceptable (``check`` compares base
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from .loader import coerce, load_entry
 from .paths import schema_dir
 from .repository import Snapshot
 from .schema import fast_check
-from .signatures import verify
+from .signatures import POLICY_VERSION, verify
 
 ROOT_KEY = "keys/root.asc"
 AUTHORISATIONS = "keys/authorisations.yaml"
@@ -91,8 +92,73 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def parse_authorisations(data: bytes, label: str = AUTHORISATIONS) -> Authorisations:
-    """Strictly parse the authorisations file (same YAML rules as entries)."""
+@lru_cache(maxsize=1)
+def _schema_bytes() -> bytes:
+    return (schema_dir() / AUTHORISATIONS_SCHEMA).read_bytes()
+
+
+def _parsed_key(data: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (POLICY_VERSION.encode(), _schema_bytes(), data):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return "authorisations:" + digest.hexdigest()
+
+
+def _to_rows(parsed: Authorisations) -> list[list[str]]:
+    tree = {"serial": parsed.serial, "network": parsed.network, "root": parsed.root,
+            "release_keys": list(parsed.release_keys), "states": {c: list(f) for c, f in parsed.states.items()},
+            "removals": [[r.code, r.date, r.reason] for r in parsed.removals]}
+    return [[json.dumps(tree, sort_keys=True)]]
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
+
+def _from_rows(rows: Any) -> Authorisations | None:
+    """A reading kept by ``_to_rows``, or None for anything else (the file is parsed again)."""
+    if not (isinstance(rows, list) and len(rows) == 1 and isinstance(rows[0], list) and len(rows[0]) == 1
+            and isinstance(rows[0][0], str)):
+        return None
+    try:
+        tree = json.loads(rows[0][0])
+    except ValueError:
+        return None
+    if not isinstance(tree, dict) or set(tree) != {"serial", "network", "root", "release_keys", "states", "removals"}:
+        return None
+    serial, network, root, states = tree["serial"], tree["network"], tree["root"], tree["states"]
+    release_keys, removals = _strings(tree["release_keys"]), tree["removals"]
+    if type(serial) is not int or not isinstance(network, str) or not isinstance(root, str) or release_keys is None:
+        return None
+    if not isinstance(states, dict) or not isinstance(removals, list):
+        return None
+    signers = {code: _strings(fprs) for code, fprs in states.items()}
+    rows_of_removals = [_strings(r) for r in removals]
+    if any(f is None for f in signers.values()) or any(r is None or len(r) != 3 for r in rows_of_removals):
+        return None
+    return Authorisations(serial=serial, network=network, root=root, release_keys=release_keys,
+                          states={code: fprs for code, fprs in sorted(signers.items()) if fprs is not None},
+                          removals=tuple(Removal(*r) for r in rows_of_removals if r is not None))
+
+
+def parse_authorisations(data: bytes, label: str = AUTHORISATIONS, *,
+                         cache: MutableMapping[str, list[list[str]]] | None = None) -> Authorisations:
+    """Strictly parse the authorisations file (same YAML rules as entries). With ``cache``
+    (a verification cache's ``parsed`` section), the reading of the same bytes under the same
+    schema and policy version is taken from there."""
+    key = _parsed_key(data) if cache is not None else ""
+    if cache is not None and key in cache:
+        kept = _from_rows(cache.get(key))
+        if kept is not None:
+            return kept
+    parsed = _parse(data, label)
+    if cache is not None:
+        cache[key] = _to_rows(parsed)
+    return parsed
+
+
+def _parse(data: bytes, label: str) -> Authorisations:
     loaded = load_entry(data, label)
     if loaded.problems or loaded.document is None:
         first = loaded.problems[0] if loaded.problems else None
@@ -117,12 +183,14 @@ def parse_authorisations(data: bytes, label: str = AUTHORISATIONS) -> Authorisat
 
 
 def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | None = None,
-               root_key: bytes | None = None, cache: MutableMapping[str, list[list[str]]] | None = None) -> Trust:
+               root_key: bytes | None = None, cache: MutableMapping[str, list[list[str]]] | None = None,
+               parsed: MutableMapping[str, list[list[str]]] | None = None) -> Trust:
     """Read and verify the authorisations of ``snapshot``.
 
     The root key is ``root_key`` when given (the trusted base's, when checking a change to
     keys), else the snapshot's own ``keys/root.asc``; ``root_fingerprint`` pins it further.
-    ``cache``: a verification cache for the root signature (see ``signatures.verify``).
+    ``cache``: a verification cache for the root signature (see ``signatures.verify``);
+    ``parsed``: its section for the reading of the authorisations (``parse_authorisations``).
     """
     where = snapshot.label
     root = root_key if root_key is not None else snapshot.read(ROOT_KEY)
@@ -135,7 +203,7 @@ def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | 
     if signature is None:
         raise TrustError(f"{AUTHORISATIONS_SIGNATURE} is missing in {where}; "
                          "the authorisations must be signed by the root key")
-    authorisations = parse_authorisations(data)
+    authorisations = parse_authorisations(data, cache=parsed)
     pinned = root_fingerprint or authorisations.root
     verify(data, signature, keys=[root], allowed={pinned}, now=now, label=AUTHORISATIONS_SIGNATURE, cache=cache,
            cache_context=AUTHORISATIONS.encode())

@@ -110,12 +110,14 @@ class StatusCache(CacheSection):
             loaded = {}
         super().__init__(_section(loaded.get("verdicts")))
         self.key_material = CacheSection(_section(loaded.get("key_material")))
+        #: strict readings of files that cost more to parse than to look up (the authorisations)
+        self.parsed = CacheSection(_section(loaded.get("parsed")))
 
     def save(self) -> None:
         """Keep what this run used (pruning stale entries), atomically; nothing is written
         when that is exactly what the file holds already."""
-        if self.unchanged() and self.key_material.unchanged():
+        if self.unchanged() and self.key_material.unchanged() and self.parsed.unchanged():
             return
-        data = {"verdicts": self.used(), "key_material": self.key_material.used()}
+        data = {"verdicts": self.used(), "key_material": self.key_material.used(), "parsed": self.parsed.used()}
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), mode=0o600)

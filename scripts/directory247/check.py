@@ -200,12 +200,13 @@ def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.dat
 
 
 def load_trusted(snapshot: Snapshot, *, now: dt.datetime, cache: StatusCache | None = None) -> Trust:
-    """``load_trust``, with gpgv's verdict on the root signature and gpg's reading of the root
-    key taken from ``cache`` when they are there (the policy is applied again at ``now``)."""
+    """``load_trust``, with gpgv's verdict on the root signature, gpg's reading of the root
+    key and the strict reading of the authorisations taken from ``cache`` when they are there
+    (the policy is applied again at ``now``)."""
     root_key = snapshot.read(ROOT_KEY)
     if root_key is not None and cache is not None:
         preload_keys([root_key], cache=cache.key_material)
-    return load_trust(snapshot, now=now, cache=cache)
+    return load_trust(snapshot, now=now, cache=cache, parsed=cache.parsed if cache is not None else None)
 
 
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,

@@ -45,6 +45,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -441,22 +442,24 @@ def _claim(keys: Iterable[bytes], gpg_binary: str) -> dict[_KeyId, bytes]:
     return claimed
 
 
-def _read_cached(claimed: dict[_KeyId, bytes], gpg_binary: str,
-                 cache: MutableMapping[str, list[list[str]]]) -> dict[_KeyId, bytes]:
-    """Publish the claimed key files whose reading the cache holds (for today); return the others."""
+def _publish_cached(keys: Iterable[bytes], gpg_binary: str, cache: MutableMapping[str, list[list[str]]]) -> None:
+    """Publish gpg's reading of the key files the cache holds (for today) and nobody has read
+    or is reading yet."""
     day = datetime.now(UTC).date()
-    parsed: dict[_KeyId, _ParsedKey] = {}
-    for ident, key in claimed.items():
+    found: dict[_KeyId, _ParsedKey] = {}
+    for key in keys:
+        ident = _key_id(gpg_binary, key)
+        if ident in _parsed_keys or ident in _pending_keys:  # a racy peek; settled under the lock below
+            continue
         where = material_cache_key(gpg_binary, key, day)
         rows = cache.get(where) if where in cache else None
         material = _material_from_rows(rows) if isinstance(rows, list) else None
         if material is not None:  # only ever stored for key bytes gpg could read
-            parsed[ident] = _ParsedKey(material)
+            found[ident] = _ParsedKey(material)
     with _parsed_keys_lock:
-        _parsed_keys.update(parsed)
-        for ident in parsed:
-            _pending_keys.pop(ident).set()
-    return {ident: key for ident, key in claimed.items() if ident not in parsed}
+        for ident, parsed in found.items():
+            if ident not in _parsed_keys and ident not in _pending_keys:
+                _parsed_keys[ident] = parsed
 
 
 def _read_claimed(claimed: dict[_KeyId, bytes], gpg_binary: str,
@@ -545,9 +548,10 @@ def preload_keys(keys: Iterable[bytes], gpg_binary: str = "gpg", *,
     all are read. ``verify`` runs gpgv first and waits only for the keys it needs, only to
     apply the policy. Safe to call from several threads.
     """
-    claimed = _claim(keys, gpg_binary)
+    keys = list(dict.fromkeys(keys))
     if cache is not None:  # what the cache holds is published at once, so nobody waits for it
-        claimed = _read_cached(claimed, gpg_binary, cache)
+        _publish_cached(keys, gpg_binary, cache)
+    claimed = _claim(keys, gpg_binary)
     if not background:
         _read_claimed(claimed, gpg_binary, cache)
         return None
@@ -814,7 +818,8 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
     )
 
 
-#: Raise when the policy or the meaning of cached gpgv output changes: it invalidates caches.
+#: Raise when the policy, the meaning of cached gpgv output or the reading of a cached file
+#: (``authorisations.parse_authorisations``) changes: it invalidates caches.
 POLICY_VERSION = "3"
 
 #: Status lines that say what became of a signature: each at most once for one signature.
@@ -893,11 +898,12 @@ def verify(
     # any rule, so a key set gpg cannot read is reported as such.
     keyring = _keyring(key_set, gpg_binary)
     seen = {fields[0]: fields[1:] for fields in status}
-    signatures = sum(1 for fields in status if fields[0] == "NEWSIG")
+    counts = Counter(fields[0] for fields in status)
+    signatures = counts["NEWSIG"]
     if signatures != 1:
         # Rule 2 was checked on the packets; gpgv disagreeing means it skipped one.
         raise SignatureError(f"{label}: gpgv found {signatures} readable signatures; exactly one is required")
-    if any(sum(1 for fields in status if fields[0] == word) > 1 for word in _ONE_RESULT):
+    if any(counts[word] > 1 for word in _ONE_RESULT):
         raise SignatureError(f"{label}: gpgv reported two results for one signature; it cannot be accepted")
 
     if "BADSIG" in seen:
