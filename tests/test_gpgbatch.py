@@ -12,7 +12,7 @@ import pytest
 import gpgtools
 from directory247 import gpgbatch
 from directory247.errors import SignatureError
-from directory247.signatures import _signature_packets, status_cache_key, verify
+from directory247.signatures import status_cache_key, verify
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -30,7 +30,7 @@ def _item(home: Path, state: str, keys: list[str], signer: str, data: bytes, **k
 def _kept(items: list[gpgbatch.BatchItem], groups: int = 2) -> list[bool]:
     statuses: dict[str, list[list[str]]] = {}
     gpgbatch.prefill(items, statuses, context=b"test", groups=groups)
-    return [status_cache_key(item.keys, _signature_packets("", item.signature), item.data, b"test")
+    return [status_cache_key(item.keys, item.signature, item.data, b"test")
             in statuses for item in items]
 
 

@@ -191,8 +191,10 @@ def _group(items: Sequence[tuple[int, BatchItem, bytes]], gpg_binary: str,
             # --no-autostart: importing would otherwise start a gpg-agent (to look for secret keys).
             base = [gpg_binary, "--homedir", home, "--no-options", "--batch", "--no-autostart", "--disable-dirmngr",
                     "--trust-model", "always"]
-            imported = _run([*base, "--import"], b"".join(dict.fromkeys(files.values())),
-                            what="import the authorised keys")
+            # no-repair-keys: gpgv reads the key files as they are, and so should this (it also
+            # spares gpg a second check of every self-signature).
+            imported = _run([*base, "--import-options", "no-repair-keys", "--import"],
+                            b"".join(dict.fromkeys(files.values())), what="import the authorised keys")
             if imported.returncode != 0:
                 return {}
             listing = _run([*base, "--with-colons", "--list-keys"], b"", what="read the authorised keys")
@@ -284,7 +286,7 @@ def prefill(items: Sequence[BatchItem], statuses: MutableMapping[str, StatusLine
     for result in results:
         for number, segment in result.items():
             item = items[number]
-            statuses[status_cache_key(item.keys, packets[number], item.data, context)] = segment
+            statuses[status_cache_key(item.keys, item.signature, item.data, context)] = segment
             kept += 1
     return kept
 

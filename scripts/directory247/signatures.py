@@ -820,18 +820,21 @@ def _future(label: str, created: datetime, now: datetime) -> SignatureError:
 
 #: Raise when the policy, the meaning of cached gpgv output or the reading of a cached file
 #: (``authorisations.parse_authorisations``) changes: it invalidates caches.
-POLICY_VERSION = "3"
+POLICY_VERSION = "4"
 
 #: Status lines that say what became of a signature: each at most once for one signature.
 _ONE_RESULT = ("GOODSIG", "VALIDSIG", "BADSIG", "ERRSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG")
 
 
-def status_cache_key(keys: Sequence[bytes], packets: bytes, data: bytes, context: bytes = b"") -> str:
-    """The cache key of one gpgv verdict: a digest of every input it depends on (the key
-    files exactly as given, so no armor needs decoding to look a verdict up), plus
-    ``context`` (the caller's trust: authorisations, their signature and all keys)."""
+def status_cache_key(keys: Sequence[bytes], signature: bytes, data: bytes, context: bytes = b"") -> str:
+    """The cache key of one gpgv verdict: a digest of every input it depends on, as given
+    (the key files and the signature file, so no armor needs decoding to look a verdict up),
+    plus ``context`` (the caller's trust: authorisations, their signature and all keys).
+
+    A verdict is only ever stored for a signature file that passed rules 1 and 2, which
+    depend on its bytes alone; so a verdict found under these bytes means they pass."""
     digest = hashlib.sha256()
-    for part in (POLICY_VERSION.encode(), context, len(keys).to_bytes(8, "big"), *keys, packets, data):
+    for part in (POLICY_VERSION.encode(), context, len(keys).to_bytes(8, "big"), *keys, signature, data):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -841,11 +844,7 @@ def has_cached_verdict(data: bytes, signature: bytes, *, keys: Sequence[bytes],
                        cache: Mapping[str, list[list[str]]], cache_context: bytes = b"") -> bool:
     """Whether ``verify`` with this ``cache`` would reuse a verdict rather than start gpgv
     (so the caller can run it at once instead of queueing it behind gpgv runs)."""
-    try:
-        packets = _signature_packets("", signature)
-    except SignatureError:
-        return False
-    return status_cache_key(keys, packets, data, cache_context) in cache
+    return status_cache_key(keys, signature, data, cache_context) in cache
 
 
 def verify(
@@ -882,18 +881,16 @@ def verify(
         raise ValueError("now must be timezone-aware")
     whose = f"for {state}" if state else "to sign this file"
     authorised = {fingerprint.replace(" ", "").upper() for fingerprint in allowed}
-    packets = _signature_packets(label, signature)
     key_set = tuple(bytes(key) for key in keys)
-    if cache is None:
-        status = _gpgv(gpgv_binary, _keyring_binary(key_set), packets, data)
+    key = status_cache_key(key_set, signature, data, cache_context) if cache is not None else ""
+    cached = cache.get(key) if cache is not None and key in cache else None
+    if cached is not None:
+        status = cached  # stored only after rules 1 and 2 passed for these very bytes
     else:
-        key = status_cache_key(key_set, packets, data, cache_context)
-        cached = cache.get(key)
-        if cached is None:
-            status = _gpgv(gpgv_binary, _keyring_binary(key_set), packets, data)
+        packets = _signature_packets(label, signature)  # rules 1 and 2
+        status = _gpgv(gpgv_binary, _keyring_binary(key_set), packets, data)
+        if cache is not None:
             cache[key] = status
-        else:
-            status = cached
     # Read after gpgv ran, so a key reading started by preload_keys overlaps with it; before
     # any rule, so a key set gpg cannot read is reported as such.
     keyring = _keyring(key_set, gpg_binary)
