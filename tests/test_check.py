@@ -574,9 +574,31 @@ def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: 
     first.save()
     second = StatusCache(tmp_path / "c.json")
     assert parse_authorisations(data, cache=second.parsed) == fresh and second.parsed.hits == 1
-    for damaged in ([["{}"]], [["not json"]], [], "x", [[json.dumps({"serial": True})]]):
+    tree = json.loads(first.parsed.used()[_parsed_key(data)][0][0])
+    for damaged in ([["{}"]], [["not json"]], [], "x", [[json.dumps({"serial": True})]],
+                    [[json.dumps({**tree, "root": "not a fingerprint"})]], [[json.dumps({**tree, "serial": "1"})]]):
         third = StatusCache(tmp_path / "c.json")
         third.parsed[_parsed_key(data)] = damaged  # type: ignore[assignment]
         assert parse_authorisations(data, cache=third.parsed) == fresh
     other = parse_authorisations(data.replace(b"serial: 1", b"serial: 7"), cache=second.parsed)
     assert other.serial == 7
+
+
+def test_a_signing_key_gpg_did_not_read_is_refused(repo: Repo, tmp_path: Path) -> None:
+    """Expiry and revocation at the time of the check come from gpg's reading of the key: a
+    verdict naming a signing key that reading does not hold (here, a cache edited to say so)
+    cannot be accepted."""
+    from directory247.cache import StatusCache
+
+    first = StatusCache(tmp_path / "c.json")
+    assert run_check(repo.path, base=None, now=NOW, cache=first).ok
+    first.save()
+    stored = json.loads((tmp_path / "c.json").read_text())
+    for lines in stored["verdicts"].values():
+        for fields in lines:
+            if fields[0] == "VALIDSIG" and fields[-1] != repo.root:
+                fields[1] = "AB" * 20
+    (tmp_path / "c.json").write_text(json.dumps(stored))
+    outcome = run_check(repo.path, base=None, now=NOW, cache=StatusCache(tmp_path / "c.json"))
+    assert not outcome.ok
+    assert any("whose key gpg did not read in full" in problem.message for problem in outcome.problems)

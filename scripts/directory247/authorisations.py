@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -93,31 +95,26 @@ def _validator() -> Draft202012Validator:
 
 
 @lru_cache(maxsize=1)
-def _schema_bytes() -> bytes:
-    return (schema_dir() / AUTHORISATIONS_SCHEMA).read_bytes()
+def _reading_digest() -> bytes:
+    """What the reading of the file depends on besides its bytes: the schema, and the code
+    that reads it (this module, the strict loader, the compiled schema check)."""
+    from . import loader, schema
+
+    digest = hashlib.sha256(POLICY_VERSION.encode())
+    for part in ((schema_dir() / AUTHORISATIONS_SCHEMA).read_bytes(),
+                 *(Path(module.__file__ or "").read_bytes() for module in (loader, schema, sys.modules[__name__]))):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
 
 
 def _parsed_key(data: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (POLICY_VERSION.encode(), _schema_bytes(), data):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return "authorisations:" + digest.hexdigest()
+    return "authorisations:" + hashlib.sha256(_reading_digest() + data).hexdigest()
 
 
-def _to_rows(parsed: Authorisations) -> list[list[str]]:
-    tree = {"serial": parsed.serial, "network": parsed.network, "root": parsed.root,
-            "release_keys": list(parsed.release_keys), "states": {c: list(f) for c, f in parsed.states.items()},
-            "removals": [[r.code, r.date, r.reason] for r in parsed.removals]}
-    return [[json.dumps(tree, sort_keys=True)]]
-
-
-def _strings(value: Any) -> tuple[str, ...] | None:
-    return tuple(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
-
-
-def _from_rows(rows: Any) -> Authorisations | None:
-    """A reading kept by ``_to_rows``, or None for anything else (the file is parsed again)."""
+def _kept_tree(rows: Any) -> dict[str, Any] | None:
+    """A tree kept by ``parse_authorisations`` that still passes the schema, else None (the
+    file is then read again)."""
     if not (isinstance(rows, list) and len(rows) == 1 and isinstance(rows[0], list) and len(rows[0]) == 1
             and isinstance(rows[0][0], str)):
         return None
@@ -125,47 +122,38 @@ def _from_rows(rows: Any) -> Authorisations | None:
         tree = json.loads(rows[0][0])
     except ValueError:
         return None
-    if not isinstance(tree, dict) or set(tree) != {"serial", "network", "root", "release_keys", "states", "removals"}:
-        return None
-    serial, network, root, states = tree["serial"], tree["network"], tree["root"], tree["states"]
-    release_keys, removals = _strings(tree["release_keys"]), tree["removals"]
-    if type(serial) is not int or not isinstance(network, str) or not isinstance(root, str) or release_keys is None:
-        return None
-    if not isinstance(states, dict) or not isinstance(removals, list):
-        return None
-    signers = {code: _strings(fprs) for code, fprs in states.items()}
-    rows_of_removals = [_strings(r) for r in removals]
-    if any(f is None for f in signers.values()) or any(r is None or len(r) != 3 for r in rows_of_removals):
-        return None
-    return Authorisations(serial=serial, network=network, root=root, release_keys=release_keys,
-                          states={code: fprs for code, fprs in sorted(signers.items()) if fprs is not None},
-                          removals=tuple(Removal(*r) for r in rows_of_removals if r is not None))
+    check = fast_check(AUTHORISATIONS_SCHEMA)
+    return tree if isinstance(tree, dict) and check is not None and check(tree) else None
 
 
 def parse_authorisations(data: bytes, label: str = AUTHORISATIONS, *,
                          cache: MutableMapping[str, list[list[str]]] | None = None) -> Authorisations:
     """Strictly parse the authorisations file (same YAML rules as entries). With ``cache``
-    (a verification cache's ``parsed`` section), the reading of the same bytes under the same
-    schema and policy version is taken from there."""
+    (a verification cache's ``parsed`` section), the checked reading of the same bytes, by the
+    same code under the same schema, is taken from there (and checked against the schema again)."""
     key = _parsed_key(data) if cache is not None else ""
-    if cache is not None and key in cache:
-        kept = _from_rows(cache.get(key))
-        if kept is not None:
-            return kept
-    parsed = _parse(data, label)
-    if cache is not None:
-        cache[key] = _to_rows(parsed)
-    return parsed
+    tree = _kept_tree(cache.get(key)) if cache is not None and key in cache else None
+    if tree is None:
+        tree = _read(data, label)
+        if cache is not None:
+            cache[key] = [[json.dumps(tree, sort_keys=True)]]
+    return Authorisations(
+        serial=tree["serial"], network=tree["network"], root=tree["root"],
+        release_keys=tuple(tree["release_keys"]),
+        states={code: tuple(fprs) for code, fprs in sorted(tree["states"].items())},
+        removals=tuple(Removal(r["code"], r["date"], r["reason"]) for r in tree.get("removals", ())),
+    )
 
 
-def _parse(data: bytes, label: str) -> Authorisations:
+def _read(data: bytes, label: str) -> dict[str, Any]:
+    """The file's tree, coerced by the schema and checked against it; TrustError otherwise."""
     loaded = load_entry(data, label)
     if loaded.problems or loaded.document is None:
         first = loaded.problems[0] if loaded.problems else None
         where = f"{first.line}:{first.col}: {first.message}" if first else "cannot be read"
         raise TrustError(f"{label}:{where}")
     schema: dict[str, Any] = _validator().schema  # type: ignore[assignment]
-    tree = coerce(loaded.document, schema)
+    tree: dict[str, Any] = coerce(loaded.document, schema)
     check = fast_check(AUTHORISATIONS_SCHEMA)  # yes/no in microseconds; jsonschema explains a no
     errors = [] if check is not None and check(tree) else sorted(_validator().iter_errors(tree),
                                                                   key=lambda e: list(e.absolute_path))
@@ -174,12 +162,7 @@ def _parse(data: bytes, label: str) -> Authorisations:
         line, col = loaded.document.position(tuple(error.absolute_path))
         field = ".".join(str(p) for p in error.absolute_path) or "(file)"
         raise TrustError(f"{label}:{line}:{col}: {field}: {error.message}")
-    return Authorisations(
-        serial=tree["serial"], network=tree["network"], root=tree["root"],
-        release_keys=tuple(tree["release_keys"]),
-        states={code: tuple(fprs) for code, fprs in sorted(tree["states"].items())},
-        removals=tuple(Removal(r["code"], r["date"], r["reason"]) for r in tree.get("removals", ())),
-    )
+    return tree
 
 
 def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | None = None,

@@ -1,12 +1,14 @@
 """The verification cache: gpgv's verdicts, remembered between runs of ``check``.
 
 Keys are digests of everything a verdict depends on (policy version, the whole trusted
-base — root key, authorisations, their signature and every authorised key —, keyring bytes,
-signature packets, entry bytes), so changing one byte of any of them misses the cache; the
-time-dependent rules (expiry, revocation, "not from the future") are never cached but applied
-again on every run (see ``signatures.verify``). Beside the verdicts, ``key_material`` keeps
-gpg's reading of each authorised key (fingerprints, expiry time, revoked or not) under a digest
-of the key's bytes and the day, so a warm run starts no gpg at all.
+base — root key, authorisations, their signature and every authorised key —, the State's key
+files, the signature file and the entry, all as given), so changing one byte of any of them
+misses the cache; the time-dependent rules (expiry, revocation, "not from the future") are
+never cached but applied again on every run (see ``signatures.verify``). Beside the
+verdicts, ``key_material`` keeps gpg's reading of each authorised key (fingerprints, expiry
+time, revoked or not) under a digest of the key's bytes and the day, and ``parsed`` the
+strict reading of the authorisations under a digest of their bytes, the schema and the
+policy version, so a warm run starts no gpg at all.
 
 The cache is a JSON file in the user's own cache folder (``$XDG_CACHE_HOME/directory247`` or
 ``~/.cache/directory247``, private to the user), rewritten atomically and pruned to what the

@@ -22,7 +22,7 @@ Only a verdict that gpgv, given the State's own keys, would give the same is kep
 Every entry not kept, and every entry of a group where anything went wrong (import, listing,
 output that cannot be attributed), goes to gpgv as before, so every refusal is reported from
 gpgv's reading. A kept verdict is stored where gpgv's would be: under the verification cache
-key of the State's own keyring, the signature packets and the data
+key of the State's own key files, the signature file and the data
 (``signatures.status_cache_key``); ``signatures.verify`` then applies the whole policy to it,
 at ``now``, as to gpgv's.
 """
@@ -191,9 +191,10 @@ def _group(items: Sequence[tuple[int, BatchItem, bytes]], gpg_binary: str,
             # --no-autostart: importing would otherwise start a gpg-agent (to look for secret keys).
             base = [gpg_binary, "--homedir", home, "--no-options", "--batch", "--no-autostart", "--disable-dirmngr",
                     "--trust-model", "always"]
-            # no-repair-keys: gpgv reads the key files as they are, and so should this (it also
-            # spares gpg a second check of every self-signature).
-            imported = _run([*base, "--import-options", "no-repair-keys", "--import"],
+            # As gpgv reads the key files: as they are (no-repair-keys, which also spares gpg a
+            # second check of every self-signature), local self-signatures included (a
+            # non-exportable revocation counts for gpgv; gpg drops it on import otherwise).
+            imported = _run([*base, "--import-options", "no-repair-keys,import-local-sigs", "--import"],
                             b"".join(dict.fromkeys(files.values())), what="import the authorised keys")
             if imported.returncode != 0:
                 return {}

@@ -309,10 +309,13 @@ def _dearmor_key(number: int, key: bytes) -> bytes:
 
 
 def _show_keys(binary: bytes, gpg_binary: str) -> subprocess.CompletedProcess[bytes]:
-    """gpg's colon listing of the keys in ``binary``, read in a throwaway home."""
+    """gpg's colon listing of the keys in ``binary``, read in a throwaway home.
+    ``import-local-sigs``: gpgv honours a non-exportable (local) self-signature, such as a
+    revocation, and gpg would otherwise drop it before listing."""
     with tempfile.TemporaryDirectory(prefix="directory247-keys-") as home:
         return _run(
-            [gpg_binary, "--homedir", home, "--no-options", "--batch", "--with-colons", "--show-keys"],
+            [gpg_binary, "--homedir", home, "--no-options", "--batch", "--no-autostart", "--with-colons",
+             "--import-options", "import-local-sigs", "--show-keys"],
             binary,
             what="read the authorised keys",
         )
@@ -864,7 +867,7 @@ def verify(
     """Apply the acceptance policy; raise SignatureError naming ``label`` and the failed rule.
 
     ``cache`` (optional) remembers gpgv's status lines under a digest of everything they
-    depend on: ``POLICY_VERSION``, the keyring bytes, the signature packets and the data,
+    depend on: ``POLICY_VERSION``, the key files, the signature file and the data as given,
     and of ``cache_context`` (``check`` passes a digest of the whole trusted base: root key,
     authorisations, their signature and every authorised key, so any change there misses).
     Only the cryptographic verdict is reused; every rule below, including key expiry and
@@ -950,6 +953,10 @@ def verify(
         raise SignatureError(f"{label}: signed by {primary}, which is not authorised {whose}")
 
     material = [keyring.keys.get(fingerprint) for fingerprint in (primary, signing)]
+    if any(m is None for m in material):
+        # Expiry and revocation at `now` come from gpg's reading of the key: without it, no verdict.
+        raise SignatureError(f"{label}: signed by {primary}, whose key gpg did not read in full "
+                             "(its expiry and revocation are unknown)")
     if {"REVKEYSIG", "KEYREVOKED"} & seen.keys() or any(m and m.revoked for m in material):
         raise SignatureError(f"{label}: signed by {primary}, which has been revoked")
     # gpgv judges expiry at the real time (EXPKEYSIG, KEYEXPIRED); the key material
