@@ -7,6 +7,7 @@ API (all paths are ``pathlib.Path``, fingerprints upper-case hex, times aware da
     sub = add_signing_subkey(home, fpr)              # fingerprint of a new signing subkey
     armored = export_public(home, fpr)               # bytes, armored public key
     revoke(home, fpr)                                # import the key's revocation certificate
+    local = revoke_locally(home, fpr)                # bytes, armored: revoked by a LOCAL revocation
     signature = sign(home, fpr, data, textmode=False, faked_time=None, digest="SHA256")
     output = run_gpg(home, "--clearsign", data=data) # anything else, with --batch, stdout bytes
 
@@ -18,8 +19,11 @@ Every home's gpg-agent is stopped when the interpreter exits.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import re
 import subprocess
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -126,3 +130,104 @@ def sign(
         data=data,
         faked_time=faked_time,
     )
+
+
+def _packet(tag: int, body: bytes) -> bytes:
+    """An OpenPGP packet in the new format (RFC 4880 4.2.2)."""
+    size = len(body)
+    if size < 192:
+        header = bytes([size])
+    elif size < 8384:
+        header = bytes([((size - 192) >> 8) + 192, (size - 192) & 0xFF])
+    else:
+        header = b"\xff" + size.to_bytes(4, "big")
+    return bytes([0xC0 | tag]) + header + body
+
+
+def _first_packet(binary: bytes) -> tuple[bytes, int]:
+    """The body of the first packet of ``binary`` (old or new format, no partial lengths)
+    and where the packet ends."""
+    ctb = binary[0]
+    if ctb & 0x40:
+        first = binary[1]
+        if first < 192:
+            start, size = 2, first
+        elif first < 224:
+            start, size = 3, ((first - 192) << 8) + binary[2] + 192
+        elif first == 255:
+            start, size = 6, int.from_bytes(binary[2:6], "big")
+        else:
+            raise ValueError("partial length")
+    else:
+        start = 1 + (1, 2, 4)[ctb & 3]
+        size = int.from_bytes(binary[1:start], "big")
+    return binary[start : start + size], start + size
+
+
+def _mpi(value: bytes) -> bytes:
+    number = int.from_bytes(value, "big")
+    return number.bit_length().to_bytes(2, "big") + number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def revoke_locally(home: Path, fpr: str, reason: str = "local revocation") -> bytes:
+    """Revoke ed25519 key ``fpr`` with a NON-EXPORTABLE key revocation and return its armored
+    public key, that revocation included.
+
+    gpg makes no such signature itself (revkey and --generate-revocation always make
+    exportable ones; only revocations of certifications can be local), so the revocation
+    (class 0x20, SHA256, hashed subpackets: issuer fingerprint, creation time, Exportable=0,
+    reason; unhashed: issuer) is laid out here and signed by the key's own gpg-agent
+    (SIGKEY, SETHASH, PKSIGN: what gpg does for its own signatures). gpg then checks it: it
+    is imported with ``import-local-sigs`` (a bad signature would be rejected and the key
+    would not be revoked), and exported with ``export-local-sigs``. A plain ``gpg --import``
+    of the result drops the revocation; gpgv, reading the key file as it is, honours it."""
+    binary = run_gpg(home, "--export", fpr)
+    primary, end = _first_packet(binary)
+    issuer = bytes.fromhex(fpr)
+    hashed = b"".join(
+        bytes([len(value) + 1, kind]) + value
+        for kind, value in (
+            (33, b"\x04" + issuer),  # issuer fingerprint
+            (2, int(time.time()).to_bytes(4, "big")),  # creation time
+            (4, b"\x00"),  # exportable: no
+            (29, b"\x00" + reason.encode()),  # reason: none given
+        )
+    )
+    head = bytes([4, 0x20, 22, 8]) + len(hashed).to_bytes(2, "big") + hashed  # v4, key revocation, EdDSA, SHA256
+    digest = hashlib.sha256(
+        b"\x99" + len(primary).to_bytes(2, "big") + primary + head + b"\x04\xff" + len(head).to_bytes(4, "big")
+    ).digest()
+    listing = run_gpg(home, "--with-colons", "--with-keygrip", "--list-keys", fpr).decode()
+    grip = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("grp:"))
+    result = subprocess.run(
+        ["gpg-connect-agent", "--homedir", str(home)],
+        input=f"SIGKEY {grip}\nSETHASH 8 {digest.hex()}\nPKSIGN\n/bye\n".encode(),
+        capture_output=True,
+        check=True,
+    )
+    lines = result.stdout.split(b"\n")
+    if any(line.startswith(b"ERR") for line in lines):
+        raise RuntimeError(f"gpg-agent did not sign: {result.stdout.decode(errors='replace')}")
+    sexp = b"".join(
+        re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), line[2:])
+        for line in lines
+        if line.startswith(b"D ")
+    )  # (sig-val (eddsa (r ..) (s ..)))
+    values, position = [], 0
+    for name in (b"r", b"s"):  # in this order, each value read at its own length
+        found = re.compile(rb"\(1:" + name + rb"(\d+):").search(sexp, position)
+        if found is None:
+            raise RuntimeError(f"gpg-agent gave no {name.decode()}: {sexp!r}")
+        position = found.end() + int(found[1])
+        values.append(sexp[found.end() : position])
+    unhashed = bytes([9, 16]) + issuer[-8:]  # issuer key ID
+    signature = _packet(
+        2, head + len(unhashed).to_bytes(2, "big") + unhashed + digest[:2] + _mpi(values[0]) + _mpi(values[1])
+    )
+    # where a key revocation belongs: right after the primary key
+    run_gpg(home, "--import-options", "import-local-sigs", "--import", data=binary[:end] + signature + binary[end:])
+    if not any(
+        line.startswith("pub:r:") for line in run_gpg(home, "--with-colons", "--list-keys", fpr).decode().splitlines()
+    ):
+        raise RuntimeError(f"gpg did not accept the local revocation of {fpr}")
+    return run_gpg(home, "--armor", "--export-options", "export-local-sigs", "--export", fpr)

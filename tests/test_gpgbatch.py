@@ -152,3 +152,25 @@ def test_two_results_for_one_signature_are_refused(keyhome: tuple[Path, str, dic
     validsig = next(fields for fields in lines if fields[0] == "VALIDSIG")
     doubled = {key: [*value, validsig] for key, value in statuses.items()}
     assert "two results for one signature" in _outcome(item, {keys["NO"]}, doubled)
+
+
+def test_a_local_revocation_is_honoured_as_gpgv_honours_it(keyhome: tuple[Path, str, dict[str, str]]) -> None:
+    """A key revoked by a NON-EXPORTABLE self-revocation (class 0x20, Exportable=0): gpgv reads
+    the key file as it is and says REVKEYSIG, but a plain ``gpg --import`` drops local
+    signatures, so the batch would see a good signature by a key that is not revoked. It must
+    leave the entry to gpgv (or import with import-local-sigs) and refuse it as gpgv does."""
+    home, _root, keys = keyhome
+    key = gpgtools.generate_key(home, "batch local revocation <blr@test.example>")
+    data = b"signed before the key was revoked"
+    signature = gpgtools.sign(home, key, data)
+    local = gpgtools.revoke_locally(home, key)
+    packets = gpgtools.run_gpg(home, "--list-packets", data=local).decode()
+    assert "sigclass 0x20" in packets and "(not exportable)" in packets
+    revoked = gpgbatch.BatchItem("LV", (local,), signature, data)
+    good = _item(home, "NO", [keys["NO"]], keys["NO"], b"good entry")
+    assert _kept([revoked, good], groups=1) == [False, True]
+    statuses: dict[str, list[list[str]]] = {}
+    gpgbatch.prefill([revoked, good], statuses, context=b"test", groups=1)
+    found = _outcome(revoked, {key}, dict(statuses))
+    assert found == _outcome(revoked, {key}, None)  # the same words as gpgv's
+    assert "revoked" in found
