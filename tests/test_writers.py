@@ -684,6 +684,60 @@ def test_vcard_folding_fast_path_is_the_same_as_folding_by_character() -> None:
 
     chance = random.Random(7)
     for size in [*range(0, 320), 1000, 5000]:
-        for alphabet in ("abc XYZ;:,=", "abc\\\\n;é"):
+        for alphabet in ("abc XYZ;:,=", "abc\\\\n;é", "ab\\\\n;,", "\\\\\\\\x"):
             line = "".join(chance.choice(alphabet) for _ in range(size))
             assert vcard.fold(line) == by_character(line), (size, alphabet)
+
+
+def test_vcard_reading_fast_paths_are_the_same_as_reading_by_character() -> None:
+    import random
+
+    from directory247.writers import vcard
+
+    def unescape(value: str) -> str:
+        out: list[str] = []
+        chars = iter(value)
+        for c in chars:
+            if c != "\\":
+                out.append(c)
+                continue
+            following = next(chars, "")
+            out.append("\n" if following in ("n", "N") else following)
+        return "".join(out)
+
+    def split_quoted(text: str, separator: str, limit: int = -1) -> list[str]:
+        parts: list[str] = []
+        current: list[str] = []
+        quoted = False
+        for c in text:
+            if c == '"':
+                quoted = not quoted
+            if c == separator and not quoted and (limit < 0 or len(parts) < limit):
+                parts.append("".join(current))
+                current = []
+            else:
+                current.append(c)
+        parts.append("".join(current))
+        return parts
+
+    def split_escaped(value: str, separator: str) -> list[str]:
+        parts: list[str] = []
+        current: list[str] = []
+        for unit in vcard._units(value):
+            if unit == separator:
+                parts.append("".join(current))
+                current = []
+            else:
+                current.append(unit)
+        parts.append("".join(current))
+        return parts
+
+    chance = random.Random(11)
+    for size in range(0, 60):
+        for alphabet in ("ab;:,", 'ab;:,"', "ab\\;,n", ";;::,,"):
+            text = "".join(chance.choice(alphabet) for _ in range(size))
+            assert vcard.unescape_text(text) == unescape(text)
+            for separator in ";:,":
+                assert vcard._split_escaped(text, separator) == split_escaped(text, separator)
+                for limit in (-1, 1):
+                    assert vcard._split_outside_quotes(text, separator, limit) == split_quoted(text, separator, limit)

@@ -190,11 +190,15 @@ def _vcard(build: Build) -> bytes:
     return vcard.render(build.release)
 
 
-def _changes(build: Build) -> bytes:
+def _changes_object(build: Build) -> dict[str, Any]:
     old = {e.code: e.to_dict() for e in build.previous.entries} if build.previous else {}
     new = {e.code: e.to_dict() for e in build.release.entries}
     from_version = build.previous.version if build.previous else None
-    return dumps(changes.to_object(changes.diff_entries(old, new), from_version, build.release.version))
+    return changes.to_object(changes.diff_entries(old, new), from_version, build.release.version)
+
+
+def _changes(build: Build) -> bytes:
+    return dumps(_changes_object(build))
 
 
 def _datapackage(build: Build) -> bytes:
@@ -371,7 +375,7 @@ def read_back_changes(build: Build, data: bytes) -> None:
         found = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = json.loads(_changes(build).decode("utf-8"))
+    expected = json.loads(json.dumps(_changes_object(build)))  # as JSON reads it back
     where = first_difference(expected, found)
     if where:
         raise _mismatch(name, where)

@@ -269,6 +269,15 @@ def copy_downloads(archive: Sequence[PublishedRelease], releases_dir: Path, targ
             shutil.copyfile(releases_dir / item.version / name, folder / name)
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """``latest/`` holds the same files as the newest version: hard links where the file
+    system has them (the bytes are the same; a copy of the site copies them as files)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 # --- 5. the swap ------------------------------------------------------------------------
 
 def _check_replaceable(out: Path) -> None:
@@ -335,7 +344,7 @@ def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Pa
                       top=f"directory247-site-{item.version}", moment=item.release.released)
 
         newest = archive[-1].version
-        shutil.copytree(site_root / newest, site_root / LATEST)
+        shutil.copytree(site_root / newest, site_root / LATEST, copy_function=_link_or_copy)
         (site_root / "versions.json").write_bytes(versions_json(archive))
         (site_root / "index.html").write_text(
             redirect_page(f"{LATEST}/index.html", "Directory of 24/7 contact points"), encoding="utf-8")

@@ -54,11 +54,14 @@ class _Table(dict[int, str]):
 
 
 _TABLE = _Table()
+#: The same for ASCII, as a list: ``str.translate`` indexes it without a mapping lookup.
+_ASCII = [_inert(chr(ordinal)) for ordinal in range(128)]
 
 
 def escape(value: object) -> str:
     """``value`` as text that is inert in HTML text, HTML attributes and Markdown."""
-    return str(value).replace("\r\n", "\n").translate(_TABLE)
+    text = str(value).replace("\r\n", "\n")
+    return text.translate(_ASCII if text.isascii() else _TABLE)
 
 
 def join(values: Iterable[object], separator: str = ", ") -> str:

@@ -61,6 +61,10 @@ _TEXT_LIST = frozenset({"CATEGORIES", "NICKNAME"})
 _URI = frozenset({"TEL", "UID", "KEY", "URL", "SOURCE", "PHOTO", "LOGO", "SOUND", "MEMBER", "RELATED"})
 
 
+#: A backslash escape, as ``_units`` pairs them (left to right, never overlapping).
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+
+
 class VCardFormatError(ValueError):
     """The bytes are not vCard text as this module writes it."""
 
@@ -75,6 +79,8 @@ def escape_text(value: str) -> str:
 
 
 def unescape_text(value: str) -> str:
+    if "\\" not in value:
+        return value
     out: list[str] = []
     chars = iter(value)
     for c in chars:
@@ -95,10 +101,19 @@ def _units(line: str) -> Iterator[str]:
 
 def fold(line: str) -> str:
     """Fold one logical line so that no physical line exceeds 75 octets of UTF-8."""
-    if line.isascii() and "\\" not in line:  # one octet per character, no escape to keep whole
-        step = FOLD_OCTETS - 1  # a continuation line starts with a space
-        pieces = [line[:FOLD_OCTETS]] + [" " + line[at:at + step] for at in range(FOLD_OCTETS, len(line), step)]
-        return CRLF.join(pieces) + CRLF
+    if line.isascii():  # one octet per character: cut by position, never inside an escape
+        if "\\" not in line:
+            step = FOLD_OCTETS - 1  # a continuation line starts with a space
+            pieces = [line[:FOLD_OCTETS]] + [" " + line[at:at + step] for at in range(FOLD_OCTETS, len(line), step)]
+            return CRLF.join(pieces) + CRLF
+        inside = {match.start() + 1 for match in _ESCAPE.finditer(line)}  # cutting here splits "\\x"
+        pieces, start, room = [], 0, FOLD_OCTETS
+        while len(line) - start > room:
+            cut = start + room - (1 if start + room in inside else 0)
+            pieces.append(line[start:cut])
+            start, room = cut, FOLD_OCTETS - 1
+        pieces.append(line[start:])
+        return CRLF.join(pieces[:1] + [" " + piece for piece in pieces[1:]]) + CRLF
     lines: list[str] = []
     current: list[str] = []
     size = 0
@@ -205,6 +220,8 @@ class ContentLine:
 
 
 def _split_outside_quotes(text: str, separator: str, limit: int = -1) -> list[str]:
+    if '"' not in text:
+        return text.split(separator, limit)
     parts: list[str] = []
     current: list[str] = []
     quoted = False
@@ -286,6 +303,8 @@ def values(content: ContentLine) -> list[str]:
 
 
 def _split_escaped(value: str, separator: str) -> list[str]:
+    if "\\" not in value:
+        return value.split(separator)
     parts: list[str] = []
     current: list[str] = []
     for unit in _units(value):
