@@ -3,7 +3,8 @@
 A check verifies one signature per entry. One ``gpgv`` per entry pays, every time, for a
 process start, reading its keyring and checking the key's self-signatures; that is most of
 what it costs. Here the States are split into one group per core; each group's authorised
-key files are imported once into a private, throwaway GnuPG home, gpg lists them (the key
+key files are imported once into a private, throwaway GnuPG home, as gpgv reads them (no
+repair, local signatures kept, no agent started), gpg lists them (the key
 material ``verify`` needs: expiry and revocation of each key and subkey), and ONE
 ``gpg --verify-files`` checks all the group's entries, each given as its detached signature
 followed by a literal data packet holding exactly the entry's bytes.
