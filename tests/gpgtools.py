@@ -27,6 +27,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from directory247.gpgbatch import packet
+
 _HOMES: list[Path] = []
 # gpg-agent's socket lives in the home; a Unix socket path must stay under ~108 bytes.
 _MAX_HOME_LENGTH = 80
@@ -132,18 +134,6 @@ def sign(
     )
 
 
-def _packet(tag: int, body: bytes) -> bytes:
-    """An OpenPGP packet in the new format (RFC 4880 4.2.2)."""
-    size = len(body)
-    if size < 192:
-        header = bytes([size])
-    elif size < 8384:
-        header = bytes([((size - 192) >> 8) + 192, (size - 192) & 0xFF])
-    else:
-        header = b"\xff" + size.to_bytes(4, "big")
-    return bytes([0xC0 | tag]) + header + body
-
-
 def _first_packet(binary: bytes) -> tuple[bytes, int]:
     """The body of the first packet of ``binary`` (old or new format, no partial lengths)
     and where the packet ends."""
@@ -221,7 +211,7 @@ def revoke_locally(home: Path, fpr: str, reason: str = "local revocation") -> by
         position = found.end() + int(found[1])
         values.append(sexp[found.end() : position])
     unhashed = bytes([9, 16]) + issuer[-8:]  # issuer key ID
-    signature = _packet(
+    signature = packet(
         2, head + len(unhashed).to_bytes(2, "big") + unhashed + digest[:2] + _mpi(values[0]) + _mpi(values[1])
     )
     # where a key revocation belongs: right after the primary key

@@ -68,6 +68,7 @@ _GOOD_LINES = frozenset({
     "TRUST_ULTIMATE", "VERIFICATION_COMPLIANCE_MODE",
 })  # fmt: skip
 _RESULT_LINES = frozenset({"NEWSIG", "GOODSIG", "VALIDSIG"})
+_LITERAL_PACKET = 11
 
 #: The largest entry given to the batch (the loader refuses entries of more than 256 KiB).
 _LARGEST = 1 << 30
@@ -86,10 +87,8 @@ class BatchItem:
     data: bytes
 
 
-def literal_packet(data: bytes) -> bytes:
-    """``data`` as an OpenPGP literal data packet (RFC 4880 5.9): binary, no name, no date.
-    A version 4 signature covers the data only, not these fields."""
-    body = b"b\x00\x00\x00\x00\x00" + data
+def packet(tag: int, body: bytes) -> bytes:
+    """An OpenPGP packet in the new format (RFC 4880 4.2.2)."""
     size = len(body)
     if size < 192:
         header = bytes([size])
@@ -97,7 +96,13 @@ def literal_packet(data: bytes) -> bytes:
         header = bytes([((size - 192) >> 8) + 192, (size - 192) & 0xFF])
     else:
         header = b"\xff" + size.to_bytes(4, "big")
-    return b"\xcb" + header + body
+    return bytes([0xC0 | tag]) + header + body
+
+
+def literal_packet(data: bytes) -> bytes:
+    """``data`` as an OpenPGP literal data packet (RFC 4880 5.9): binary, no name, no date.
+    A version 4 signature covers the data only, not these fields."""
+    return packet(_LITERAL_PACKET, b"b\x00\x00\x00\x00\x00" + data)
 
 
 def good(segment: StatusLines, own_primaries: set[str]) -> bool:
@@ -293,4 +298,4 @@ def prefill(items: Sequence[BatchItem], statuses: MutableMapping[str, StatusLine
     return kept
 
 
-__all__ = ["BATCH_MIN", "BatchItem", "good", "literal_packet", "prefill", "split"]
+__all__ = ["BATCH_MIN", "BatchItem", "good", "literal_packet", "packet", "prefill", "split"]
