@@ -70,7 +70,8 @@ _GOOD_LINES = frozenset({
 _RESULT_LINES = frozenset({"NEWSIG", "GOODSIG", "VALIDSIG"})
 _LITERAL_PACKET = 11
 
-#: The largest entry given to the batch (the loader refuses entries of more than 256 KiB).
+#: The largest data given to the batch: far above any entry (the loader refuses entries of
+#: more than 256 KiB), far below what one literal packet length can say (4 GiB).
 _LARGEST = 1 << 30
 
 StatusLines = list[list[str]]

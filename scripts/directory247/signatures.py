@@ -309,13 +309,13 @@ def _dearmor_key(number: int, key: bytes) -> bytes:
 
 
 def _show_keys(binary: bytes, gpg_binary: str) -> subprocess.CompletedProcess[bytes]:
-    """gpg's colon listing of the keys in ``binary``, read in a throwaway home.
-    ``import-local-sigs``: gpgv honours a non-exportable (local) self-signature, such as a
-    revocation, and gpg would otherwise drop it before listing."""
+    """gpg's colon listing of the keys in ``binary``, read in a throwaway home, as gpgv reads
+    them (and as ``gpgbatch`` imports them): local (non-exportable) self-signatures such as a
+    revocation kept, which gpg would otherwise drop, and nothing repaired."""
     with tempfile.TemporaryDirectory(prefix="directory247-keys-") as home:
         return _run(
             [gpg_binary, "--homedir", home, "--no-options", "--batch", "--no-autostart", "--with-colons",
-             "--import-options", "import-local-sigs", "--show-keys"],
+             "--import-options", "import-local-sigs,no-repair-keys", "--show-keys"],
             binary,
             what="read the authorised keys",
         )
