@@ -40,6 +40,7 @@ from typing import Any
 import pycountry
 
 from directory247.demo import build_entry
+from directory247.demo_keys import _gpg  # the demo keys' gpg call: batch, no passphrase
 from directory247.entry_yaml import dump
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -148,17 +149,6 @@ def synthetic_entry(seed: int, network: int, code: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- gpg
-
-
-def _gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
-    done = subprocess.run(
-        ["gpg", "--homedir", str(home), "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback",
-         "--passphrase", "", *args],
-        input=data, capture_output=True, check=False, timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"gpg {' '.join(args[:3])}: {done.stderr.decode(errors='replace')}")
-    return done.stdout
 
 
 def _new_key(home: Path, uid: str) -> str:

@@ -574,14 +574,28 @@ def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: 
     first.save()
     second = StatusCache(tmp_path / "c.json")
     assert parse_authorisations(data, cache=second.parsed) == fresh and second.parsed.hits == 1
-    tree = json.loads(first.parsed.used()[_parsed_key(data)][0][0])
+    key = _parsed_key(data)
+    assert key is not None
+    tree = json.loads(first.parsed.used()[key][0][0])
     for damaged in ([["{}"]], [["not json"]], [], "x", [[json.dumps({"serial": True})]],
                     [[json.dumps({**tree, "root": "not a fingerprint"})]], [[json.dumps({**tree, "serial": "1"})]]):
         third = StatusCache(tmp_path / "c.json")
-        third.parsed[_parsed_key(data)] = damaged  # type: ignore[assignment]
+        third.parsed[key] = damaged  # type: ignore[assignment]
         assert parse_authorisations(data, cache=third.parsed) == fresh
     other = parse_authorisations(data.replace(b"serial: 1", b"serial: 7"), cache=second.parsed)
     assert other.serial == 7
+
+
+def test_authorisations_are_not_cached_when_the_reading_code_cannot_be_read(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from directory247 import authorisations
+    from directory247.cache import StatusCache
+
+    monkeypatch.setattr(authorisations, "_reading_digest", lambda: None)
+    cache = StatusCache(tmp_path / "c.json")
+    data = repo.read("keys/authorisations.yaml")
+    assert authorisations.parse_authorisations(data, cache=cache.parsed) == authorisations.parse_authorisations(data)
+    assert cache.parsed.used() == {}
 
 
 def test_a_signing_key_gpg_did_not_read_is_refused(repo: Repo, tmp_path: Path) -> None:

@@ -95,21 +95,30 @@ def _validator() -> Draft202012Validator:
 
 
 @lru_cache(maxsize=1)
-def _reading_digest() -> bytes:
+def _reading_digest() -> bytes | None:
     """What the reading of the file depends on besides its bytes: the schema, and the code
-    that reads it (this module, the strict loader, the compiled schema check)."""
+    that reads it (this module, the strict loader, the compiled schema check); None when the
+    code cannot be read (then nothing is cached)."""
     from . import loader, schema
 
     digest = hashlib.sha256(POLICY_VERSION.encode())
-    for part in ((schema_dir() / AUTHORISATIONS_SCHEMA).read_bytes(),
-                 *(Path(module.__file__ or "").read_bytes() for module in (loader, schema, sys.modules[__name__]))):
+    try:
+        parts = [(schema_dir() / AUTHORISATIONS_SCHEMA).read_bytes()]
+        for module in (loader, schema, sys.modules[__name__]):
+            if not module.__file__:
+                return None
+            parts.append(Path(module.__file__).read_bytes())
+    except OSError:
+        return None
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.digest()
 
 
-def _parsed_key(data: bytes) -> str:
-    return "authorisations:" + hashlib.sha256(_reading_digest() + data).hexdigest()
+def _parsed_key(data: bytes) -> str | None:
+    reading = _reading_digest()
+    return None if reading is None else "authorisations:" + hashlib.sha256(reading + data).hexdigest()
 
 
 def _kept_tree(rows: Any) -> dict[str, Any] | None:
@@ -131,11 +140,11 @@ def parse_authorisations(data: bytes, label: str = AUTHORISATIONS, *,
     """Strictly parse the authorisations file (same YAML rules as entries). With ``cache``
     (a verification cache's ``parsed`` section), the checked reading of the same bytes, by the
     same code under the same schema, is taken from there (and checked against the schema again)."""
-    key = _parsed_key(data) if cache is not None else ""
-    tree = _kept_tree(cache.get(key)) if cache is not None and key in cache else None
+    key = _parsed_key(data) if cache is not None else None
+    tree = _kept_tree(cache.get(key)) if cache is not None and key is not None and key in cache else None
     if tree is None:
         tree = _read(data, label)
-        if cache is not None:
+        if cache is not None and key is not None:
             cache[key] = [[json.dumps(tree, sort_keys=True)]]
     return Authorisations(
         serial=tree["serial"], network=tree["network"], root=tree["root"],
