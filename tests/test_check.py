@@ -554,7 +554,7 @@ def test_cache_lives_outside_the_checkout(tmp_path: Path) -> None:
 def test_releases_are_append_only_and_genuine(repo: Repo) -> None:
     repo.write("releases/2026.11.1/directory.json", b"{}\n")
     (problem,) = repo.check()
-    assert problem == "releases/2026.11.1: (release): not a genuine release: manifest.json: missing"
+    assert problem == "releases/2026.11.1/manifest.json: (release): not a genuine release: missing"
     repo.commit()
     repo.write("releases/2026.11.1/directory.json", b'{"forged": true}\n')
     assert repo.check() == ["releases/2026.11.1/directory.json: (release): published releases are append-only; "

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import gpgbatch
+from . import archive_rules, gpgbatch
 from .authorisations import (
     AUTHORISATIONS,
     AUTHORISATIONS_SIGNATURE,
@@ -242,9 +242,21 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     # So must a change to the Secretariat's reachability records.
     if base and change.files("reachability") != trusted.files("reachability"):
         _check_reachability_change(change, trusted, trust, now, problems)
-    # Releases are append-only, and only genuine ones may be added.
+    # releases/: only release folders and the files derived from them; published releases are
+    # append-only, and only genuine ones may be added (archive_rules).
+    problems.extend(archive_rules.layout_problems(change, under_review=bool(base)))
     if base and change.files("releases") != trusted.files("releases"):
-        _check_release_change(root, change, trusted, trust, problems)
+        problems.extend(archive_rules.change_problems(root, change, trusted, trust, now))
+    # Derived files and the floor are judged from release folders found sound (else those
+    # folders' own problems say what to fix first).
+    published = None
+    if not any(p.path.startswith("releases/") and p.severity == Severity.ERROR for p in problems):
+        problems.extend(archive_rules.derived_problems(root, change))
+        # The latest release is a floor for every entry, with or without a base.
+        try:
+            published = archive_rules.latest_published(root, trust, now)
+        except DirectoryError as exc:
+            problems.append(_problem("releases", "(release)", str(exc)))
 
     entries = change.files("directory")
     base_entries = trusted.files("directory") if base else entries
@@ -265,13 +277,17 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     # stay a standing licence to delete an entry that was re-admitted since.
     removed = {r.code for r in changed_trust.authorisations.removals
                if r.code not in changed_trust.authorisations.states}
+    reported: set[str] = set()
     for path in sorted(base_entries):
         match = ENTRY_NAME.fullmatch(path)
         if match and path not in entries:
             code = match.group(1).upper()
             if code not in removed:
+                reported.add(code)
                 problems.append(_problem(path, "(entry)", f"entry of {code} was deleted without a removal "
                                          f"in root-signed {AUTHORISATIONS}; ask the Secretariat"))
+    if published is not None:
+        problems.extend(archive_rules.removal_problems(published, entries, removed | reported))
 
     entry_paths = [p for p in sorted(entries) if ENTRY_NAME.fullmatch(p)]
     outcome.files = len(entry_paths)
@@ -292,7 +308,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     for result in results:
         problems.extend(result.problems)
         found, accepted = _examine(result, verdicts.get(result.source), entries,
-                                   base_entries if base else None, trust, now)
+                                   base_entries if base else None, trust, now, published)
         problems.extend(found)
         if accepted is not None:
             outcome.accepted.append(accepted)
@@ -306,7 +322,8 @@ def _code(path: str) -> str:
 
 def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, bytes],
              base_entries: dict[str, bytes] | None, trust: Trust,
-             now: dt.datetime) -> tuple[list[Problem], AcceptedEntry | None]:
+             now: dt.datetime, published: archive_rules.Published | None = None,
+             ) -> tuple[list[Problem], AcceptedEntry | None]:
     path = result.source
     code = _code(path)
     signature_path = path + ".asc"
@@ -345,6 +362,11 @@ def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, by
                 found.append(_problem(path, "serial", f"serial {new} is not higher than {old} at the base; "
                                       "raise it on every change (an older signed entry cannot be replayed)",
                                       line, col))
+        if published is not None and result.ok and not any(p.field == "serial" for p in found):
+            floor = archive_rules.serial_message(published, code, entry_tree)
+            if floor is not None:
+                line, col = result.document.position(("serial",))
+                found.append(_problem(path, "serial", floor, line, col))
     if found or not result.ok or entry_tree is None:
         return found, None
     signer = Signer(fingerprint=verified.primary_fingerprint, created=verified.created)
@@ -366,38 +388,6 @@ def name_other_state(message: str, trust: Trust, code: str) -> str:
         return message
     fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
     return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"
-
-
-_DERIVED_RELEASE_FILES = {"releases/index.json", "releases/feed.atom"}
-
-
-def _check_release_change(root: Path, change: Snapshot, trusted: Snapshot, trust: Trust,
-                          problems: list[Problem]) -> None:
-    """Published releases never change; a new release folder must verify with the release key."""
-    from .errors import ReleaseError
-    from .verify import verify_archived
-
-    old, new = trusted.files("releases"), change.files("releases")
-    added_folders: set[str] = set()
-    for path in sorted(set(old) | set(new)):
-        if path in _DERIVED_RELEASE_FILES or old.get(path) == new.get(path):
-            continue
-        folder = path.split("/")[1] if path.count("/") >= 2 else ""
-        if path in old or not folder or any(p.startswith(f"releases/{folder}/") for p in old):
-            problems.append(_problem(path, "(release)", "published releases are append-only; this file may not "
-                                     "change or disappear"))
-        else:
-            added_folders.add(folder)
-    for folder in sorted(added_folders):
-        for fingerprint in trust.authorisations.release_keys:
-            try:
-                verify_archived(root / "releases" / folder, release_key=trust.keys.get(fingerprint),
-                                fingerprint=fingerprint)
-                break
-            except ReleaseError as error:
-                reason = str(error)
-        else:
-            problems.append(_problem(f"releases/{folder}", "(release)", f"not a genuine release: {reason}"))
 
 
 def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,

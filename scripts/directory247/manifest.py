@@ -213,16 +213,25 @@ def expected_names(manifest: Manifest, *, signatures: bool = True) -> frozenset[
     return frozenset(names)
 
 
-def check_names(manifest: Manifest, present: Iterable[str], *, signatures: bool = True) -> None:
-    """Both ways: every expected file present, nothing else present (missing first)."""
+def name_problems(manifest: Manifest, present: Iterable[str], *, signatures: bool = True) -> list[ReleaseError]:
+    """Both ways: every expected file that is missing, then every file present but not
+    expected, one error each."""
     present = set(present)
     expected = expected_names(manifest, signatures=signatures)
-    missing = sorted(expected - present)
-    if missing:
-        raise ReleaseError(f"{missing[0]}: missing (listed in {MANIFEST})")
-    extra = sorted(present - expected)
-    if extra:
-        raise ReleaseError(f"{extra[0]}: extra file, not listed in {MANIFEST}")
+    return ([ReleaseError(f"{name}: missing (listed in {MANIFEST})") for name in sorted(expected - present)]
+            + [ReleaseError(f"{name}: extra file, not listed in {MANIFEST}") for name in sorted(present - expected)])
+
+
+def check_names(manifest: Manifest, present: Iterable[str], *, signatures: bool = True) -> None:
+    """Both ways: every expected file present, nothing else present (missing first)."""
+    problems = name_problems(manifest, present, signatures=signatures)
+    if problems:
+        raise problems[0]
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is a plain file name a release folder may hold."""
+    return bool(_NAME.fullmatch(name))
 
 
 def check_size(record: FileRecord, size: int) -> None:

@@ -13,8 +13,19 @@ published in ``docs/verify.md`` and on the site. Changing it is a deliberate, re
 
 from __future__ import annotations
 
+import datetime as dt
+
 #: Primary fingerprint of the release key, upper-case hex without spaces.
 RELEASE_KEY_FINGERPRINT = "01A8646270EAE09CB081EB1B5C4B354E2CC6418E"
 
 #: Whether the pinned key is a public demonstration key (anyone holds its secret half).
 RELEASE_KEY_IS_DEMO = True
+
+#: How long a release is valid after it is released (freeze protection: the Secretariat must
+#: cut a release at least this often, and users notice a directory that stopped being published).
+RELEASE_VALIDITY = dt.timedelta(days=45)
+
+#: The longest validity a release may claim, checked by ``verify`` on the user's side: a
+#: manifest signed by the release key but claiming to be valid for longer is refused, so a
+#: leaked or misused release key cannot make one old release live for years.
+MAX_RELEASE_VALIDITY = dt.timedelta(days=45)

@@ -43,13 +43,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import changes, publish
+from . import changes, pinned, publish
 from . import manifest as manifests
 from .errors import ReleaseError
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
 from .model import Entry, Release, Signer, timestamp
 from .reachability import Reachability, last_tests
 from .rules import confirmation_due
+from .signatures import FUTURE_TOLERANCE
 from .verify import RELEASE_KEY_FILE, verify_archived, verify_release
 from .writers import atom, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
 from .writers.json_export import dumps
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 #: How long a release stays valid; see the module docstring (freeze protection).
-VALIDITY = dt.timedelta(days=45)
+VALIDITY = pinned.RELEASE_VALIDITY
 INDEX = "index.json"
 FEED = atom.FEED_NAME
 CHANGES = "changes.json"
@@ -399,6 +400,15 @@ def _check_inputs(accepted: Sequence[tuple[Entry, Signer]], released: dt.datetim
                   release_key: bytes, fingerprint: str) -> None:
     if released.tzinfo is None or now.tzinfo is None:
         raise ValueError("released and now must be timezone-aware")
+    if released > now + FUTURE_TOLERANCE:
+        raise ReleaseError(f"the release time {timestamp(released)} is in the future (now is {timestamp(now)}); "
+                           "check the clock or SOURCE_DATE_EPOCH")
+    if released + VALIDITY <= now + FUTURE_TOLERANCE:
+        raise ReleaseError(f"the release time {timestamp(released)} is so long ago that the release would "
+                           f"already have expired ({VALIDITY.days} days); check SOURCE_DATE_EPOCH")
+    if VALIDITY > pinned.MAX_RELEASE_VALIDITY:
+        raise ReleaseError(f"a release valid for {VALIDITY.days} days exceeds the network's cap of "
+                           f"{pinned.MAX_RELEASE_VALIDITY.days} days; users' verify would refuse it")
     if not accepted:
         raise ReleaseError("no accepted entries; a release needs at least one")
     codes = [entry.code for entry, _ in accepted]
@@ -556,9 +566,10 @@ def published_versions(releases_dir: Path) -> list[Manifest]:
 
 
 def latest_release(releases_dir: Path, *, release_key: bytes | None = None,
-                   release_fingerprint: str | None = None) -> Release | None:
+                   release_fingerprint: str | None = None, now: dt.datetime | None = None) -> Release | None:
     """The latest published release as a model, or None before the first release; with a
-    release fingerprint, only after it verifies as it stood when published."""
+    release fingerprint, only after it verifies as it stood while valid (``verify_archived``
+    at ``now``, by default the real time)."""
     published = published_versions(releases_dir)
     if not published:
         return None
@@ -566,7 +577,7 @@ def latest_release(releases_dir: Path, *, release_key: bytes | None = None,
     folder = releases_dir / newest.version
     if release_fingerprint is not None:
         # The previous release feeds the signed changelog of the next: it must be genuine.
-        verify_archived(folder, release_key=release_key, fingerprint=release_fingerprint)
+        verify_archived(folder, release_key=release_key, fingerprint=release_fingerprint, now=now)
     try:
         data = (folder / "directory.json").read_bytes()
     except OSError as error:
@@ -589,12 +600,29 @@ def render_index(published: Sequence[Manifest]) -> bytes:
     return dumps({"latest": releases[0]["version"] if releases else None, "releases": releases})
 
 
-def refresh_index(releases_dir: Path) -> None:
-    """Rewrite ``index.json`` and ``feed.atom`` from the published folders (atomically)."""
+def derived_files(releases_dir: Path) -> dict[str, bytes]:
+    """``index.json`` and ``feed.atom`` as the published folders give them (nothing before the
+    first release): derived data, never edited by hand, checked byte for byte by the gate."""
     published = published_versions(releases_dir)
-    publish.write_atomic(releases_dir / INDEX, render_index(published))
-    if published:
-        publish.write_atomic(releases_dir / FEED, render_feed(releases_dir, published))
+    if not published:
+        return {}
+    return {INDEX: render_index(published), FEED: render_feed(releases_dir, published)}
+
+
+def refresh_index(releases_dir: Path) -> bool:
+    """Rewrite ``index.json`` and ``feed.atom`` from the published folders (atomically);
+    whether anything changed."""
+    changed = False
+    for name, data in derived_files(releases_dir).items():
+        path = releases_dir / name
+        try:
+            if path.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        publish.write_atomic(path, data)
+        changed = True
+    return changed
 
 
 def render_feed(releases_dir: Path, published: Sequence[Manifest]) -> bytes:

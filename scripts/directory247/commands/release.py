@@ -16,21 +16,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .. import pinned, report
-from ..check import run_check
-from ..errors import ReleaseError, UsageError
+from .. import report
+from ..errors import UsageError
 from ..model import timestamp
 from ..paths import project_root
 from ..progress import terminal_progress
-from ..reachability import ReachabilityError, load_reachability
-from ..release import cut_release, latest_release
-from ..release_reachability import reachability_unchanged
-from ..repository import WorkTree
-from ..signatures import GnuPG
+from ..release_run import RENEW_BEFORE, GateRefused, run_release
 from . import parser
-
-#: With --when-needed, a release this close to expiry is renewed even if nothing changed.
-RENEW_BEFORE = dt.timedelta(days=15)
 
 
 def release_time(environ: Mapping[str, str], now: dt.datetime) -> dt.datetime:
@@ -67,57 +59,26 @@ def main(argv: list[str]) -> int:
     root = project_root()
     now = dt.datetime.now(dt.UTC)
     released = release_time(os.environ, now)
-    with terminal_progress(sys.stderr) as progress:
-        outcome = run_check(root, base=args.base, now=now, progress=progress)
-    if not outcome.ok or outcome.trust is None:
-        sys.stdout.write(report.text(outcome.problems, outcome.files, "signed entries"))
-        raise ReleaseError("the directory does not pass the gate (problems above); nothing was released")
-    try:  # the records count only with the TRUSTED root's signature, as in the gate
-        reachability = load_reachability(WorkTree(root), outcome.trust, now)
-    except ReachabilityError as error:
-        raise ReleaseError(f"{error}; re-sign the records with the root key (or remove reachability/tests.yaml and "
-                           "its signature to publish no results); nothing was released") from None
 
-    authorised = outcome.trust.authorisations.release_keys
-    fingerprint = (args.key or "").replace(" ", "").upper() or (authorised[0] if len(authorised) == 1 else "")
-    if not fingerprint:
-        raise UsageError(f"several release keys are authorised ({', '.join(authorised)}); choose one with --key")
-    if fingerprint not in authorised:
-        raise ReleaseError(f"{fingerprint} is not an authorised release key in keys/authorisations.yaml "
-                           f"(authorised: {', '.join(authorised) or 'none'})")
-    public_key = outcome.trust.keys.get(fingerprint)
-    if public_key is None:
-        raise ReleaseError(f"keys/pubkeys/{fingerprint}.asc is missing; the release key's public key is needed")
-    if fingerprint != pinned.RELEASE_KEY_FINGERPRINT:
-        sys.stderr.write(f"warning: release key {fingerprint} is not the one pinned in this tool "
-                         f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}\n")
+    def note(message: str) -> None:
+        sys.stderr.write(report.printable(message) + "\n")
 
-    gnupg = GnuPG(gnupghome=args.gnupghome)
-    releases_dir = args.releases or root / "releases"
-    previous = latest_release(releases_dir, release_key=public_key, release_fingerprint=fingerprint)
-    if args.when_needed and previous is not None:
-        current = [a.entry.to_dict() for a in sorted(outcome.accepted, key=lambda a: a.code)]
-        unchanged = [e.to_dict() for e in previous.entries] == current and reachability_unchanged(
-            releases_dir / previous.version, reachability, [a.entry for a in outcome.accepted], released)
-        if unchanged and previous.expires - now > RENEW_BEFORE:
-            sys.stdout.write(f"release {previous.version} is current (same entries and reachability results, expires "
-                             f"{timestamp(previous.expires)}); nothing to release\n")
-            return 0
-    with terminal_progress(sys.stderr) as progress:
-        published = cut_release(
-            accepted=[(accepted.entry, accepted.signer) for accepted in outcome.accepted],
-            previous=previous,
-            released=released,
-            now=now,
-            sign=lambda data: gnupg.sign(data, key=fingerprint),
-            release_key=public_key,
-            release_fingerprint=fingerprint,
-            releases_dir=releases_dir,
-            reachability=reachability,
-            progress=progress,
-        )
-    manifest = published.manifest
-    sys.stdout.write(f"released {manifest.version} (serial {manifest.serial}) in {published.folder}: "
-                     f"{len(outcome.accepted)} entries, expires {timestamp(manifest.expires)}; "
-                     f"signed by {fingerprint} and verified as a user would\n")
+    try:
+        with terminal_progress(sys.stderr) as progress:
+            outcome = run_release(root, base=args.base, now=now, released=released, releases_dir=args.releases,
+                                  key=args.key, gnupghome=args.gnupghome, when_needed=args.when_needed,
+                                  notes=note, progress=progress)
+    except GateRefused as refused:
+        sys.stdout.write(report.text(refused.problems, refused.files, "signed entries"))
+        raise
+    if outcome.current is not None:
+        version, expires = outcome.current
+        sys.stdout.write(f"release {version} is current (same entries and reachability results, expires "
+                         f"{timestamp(expires)}); nothing to release\n")
+        return 0
+    assert outcome.manifest is not None and outcome.folder is not None
+    manifest = outcome.manifest
+    sys.stdout.write(f"released {manifest.version} (serial {manifest.serial}) in {outcome.folder}: "
+                     f"{outcome.entries} entries, expires {timestamp(manifest.expires)}; "
+                     f"signed by {outcome.fingerprint} and verified as a user would\n")
     return 0

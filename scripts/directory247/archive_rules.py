@@ -1,0 +1,210 @@
+"""The gate's rules for the release archive (``releases/``), and the latest release as a floor.
+
+``check.run_check`` calls these; ``release`` runs the same gate, so no rule here is known to
+one verb and not the other. What they enforce:
+
+- ``releases/`` holds only release folders (named by their version), ``index.json`` and
+  ``feed.atom``; a leftover ``.staging-*`` folder of an interrupted release is a warning on
+  the working tree (the next ``release`` removes it) and an error in a change under review;
+- published release folders are append-only, and a folder added by the change verifies with
+  an authorised release key (``verify.examine_archived``: one problem per offending file);
+- ``index.json`` and ``feed.atom`` are derived files: byte-identical to what the tool derives
+  from the release folders (``release.render_index``/``render_feed``), or refused, so a
+  change cannot point ``latest`` elsewhere or slip a message into the feed;
+- the latest release is a record of what was published, verified with an authorised release
+  key: a State published there must still have its entry unless a root-signed removal says
+  otherwise, and no entry may go back below the serial it was published with, or change
+  without raising it. This holds with or without ``--base`` (a release cut on a working tree
+  with a deleted entry is refused like a pull request that deletes it).
+
+Pure of printing; problems are returned as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .authorisations import AUTHORISATIONS, Trust
+from .errors import DirectoryError, ReleaseError
+from .model import Entry, Release
+from .problems import Problem, Severity
+from .publish import STAGING_PREFIX
+from .repository import Snapshot
+
+RELEASES = "releases"
+INDEX_PATH = f"{RELEASES}/index.json"
+FEED_PATH = f"{RELEASES}/feed.atom"
+DERIVED = (INDEX_PATH, FEED_PATH)
+VERSION_FOLDER = re.compile(r"\d{4}\.\d{2}\.[1-9]\d*")
+_REFRESH = "run 'directory247 release --when-needed' (it rewrites index.json and feed.atom from the release folders)"
+
+
+def _problem(path: str, field_name: str, message: str, severity: Severity = Severity.ERROR) -> Problem:
+    return Problem(path, 1, 1, severity, field_name, message)
+
+
+def _top(path: str) -> str:
+    """The first name under ``releases/`` of a path."""
+    return path.split("/", 2)[1] if path.count("/") >= 1 else ""
+
+
+def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
+    """Anything under ``releases/`` that is neither a release folder nor a derived file."""
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for path in change.files(RELEASES):
+        top = _top(path)
+        if path in DERIVED or (VERSION_FOLDER.fullmatch(top) and path.count("/") == 2) or top in reported:
+            continue
+        reported.add(top)
+        if top.startswith(STAGING_PREFIX) and path.count("/") == 2:
+            where = f"{RELEASES}/{top}"
+            if under_review:
+                problems.append(_problem(where, "(release)", "a staging folder of an interrupted release may not be "
+                                         "committed; remove it"))
+            else:
+                problems.append(_problem(where, "(release)", "left over from an interrupted release; the next "
+                                         "'directory247 release' removes it", Severity.WARNING))
+            continue
+        where = path if path.count("/") == 1 else f"{RELEASES}/{top}"
+        problems.append(_problem(where, "(release)", "releases/ holds only release folders (named by their "
+                                 "version, e.g. 2026.11.1, with files only), index.json and feed.atom; remove it"))
+    return problems
+
+
+def derived_problems(root: Path, change: Snapshot) -> list[Problem]:
+    """``index.json`` and ``feed.atom`` must be exactly what the release folders give."""
+    from .release import derived_files
+
+    try:
+        expected = derived_files(root / RELEASES)
+    except DirectoryError as error:
+        return [_problem(RELEASES, "(release)", f"the release archive cannot be read: {error}")]
+    problems = []
+    for path in DERIVED:
+        name = path.split("/", 1)[1]
+        found, wanted = change.read(path), expected.get(name)
+        if found == wanted:
+            continue
+        if wanted is None:
+            problems.append(_problem(path, "(release)", "there is no release yet, so there is nothing to list; "
+                                     "remove it"))
+        elif found is None:
+            problems.append(_problem(path, "(release)", f"missing; {_REFRESH}"))
+        else:
+            problems.append(_problem(path, "(release)", "is not what the release folders give (it is derived "
+                                     f"from them and may not be edited by hand); {_REFRESH}"))
+    return problems
+
+
+def change_problems(root: Path, change: Snapshot, trusted: Snapshot, trust: Trust,
+                    now: dt.datetime) -> list[Problem]:
+    """Published releases never change; a new release folder must verify with a release key."""
+    from .verify import ReleaseFinding, examine_archived
+
+    old, new = trusted.files(RELEASES), change.files(RELEASES)
+    problems: list[Problem] = []
+    added: set[str] = set()
+    for path in sorted(set(old) | set(new)):
+        if path in DERIVED or old.get(path) == new.get(path):
+            continue
+        folder = _top(path) if path.count("/") >= 2 else ""
+        if path in old or not folder or any(p.startswith(f"{RELEASES}/{folder}/") for p in old):
+            problems.append(_problem(path, "(release)", "published releases are append-only; this file may not "
+                                     "change or disappear"))
+        elif VERSION_FOLDER.fullmatch(folder):
+            added.add(folder)
+    keys = trust.authorisations.release_keys
+    for folder in sorted(added):
+        if not keys:
+            problems.append(_problem(f"{RELEASES}/{folder}", "(release)", "not a genuine release: no release key "
+                                     f"is authorised in {AUTHORISATIONS}"))
+            continue
+        first: list[ReleaseFinding] | None = None
+        for fingerprint in keys:
+            findings = examine_archived(root / RELEASES / folder, release_key=trust.keys.get(fingerprint),
+                                        fingerprint=fingerprint, now=now)
+            if not findings:
+                break
+            first = first if first is not None else findings
+        else:
+            for finding in first or []:
+                where = f"{RELEASES}/{folder}/{finding.name}" if finding.name else f"{RELEASES}/{folder}"
+                problems.append(_problem(where, "(release)", f"not a genuine release: {finding.message}"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Published:
+    """The latest release, verified: the floor every entry stands on."""
+
+    version: str
+    entries: dict[str, Entry]  # by code
+
+
+def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | None:
+    """The latest release of the archive in the working tree, verified with an authorised
+    release key (as it stood while valid); None before the first release."""
+    from .release import latest_release
+
+    releases = root / RELEASES
+    errors: list[str] = []
+    for fingerprint in trust.authorisations.release_keys:
+        try:
+            release = latest_release(releases, release_key=trust.keys.get(fingerprint),
+                                     release_fingerprint=fingerprint, now=now)
+        except DirectoryError as error:
+            errors.append(str(error))
+            continue
+        return _published(release)
+    try:
+        release = latest_release(releases)
+    except DirectoryError:
+        release = None
+    if release is None:
+        return None
+    reason = errors[0] if errors else f"no release key is authorised in {AUTHORISATIONS}"
+    raise ReleaseError(f"the latest release {release.version} cannot be verified with an authorised release key: "
+                       f"{reason}")
+
+
+def _published(release: Release | None) -> Published | None:
+    if release is None:
+        return None
+    return Published(release.version, {entry.code: entry for entry in release.entries})
+
+
+def removal_problems(published: Published, entries: dict[str, bytes], removed: set[str]) -> list[Problem]:
+    """A State published in the latest release keeps its entry unless root-signed removal."""
+    problems = []
+    for code in sorted(published.entries):
+        path = f"directory/{code.lower()}.yaml"
+        if path not in entries and code not in removed:
+            problems.append(_problem(path, "(entry)", f"entry of {code} was published in release "
+                                     f"{published.version} and deleted without a removal in root-signed "
+                                     f"{AUTHORISATIONS}; ask the Secretariat"))
+    return problems
+
+
+def serial_message(published: Published, code: str, tree: dict[str, Any]) -> str | None:
+    """Why an entry may not stand on the latest release's record of it, or None."""
+    before = published.entries.get(code)
+    serial = tree.get("serial")
+    if before is None or not isinstance(serial, int) or isinstance(serial, bool):
+        return None
+    if serial < before.serial:
+        return (f"serial {serial} is lower than {before.serial} in release {published.version}; an older signed "
+                "entry cannot be replayed")
+    if serial == before.serial:
+        try:
+            changed = Entry.from_dict(tree).to_dict() != before.to_dict()
+        except (KeyError, TypeError, ValueError):
+            return None
+        if changed:
+            return (f"serial {serial} is the one published in release {published.version}, but the entry "
+                    "changed; raise it on every change")
+    return None
