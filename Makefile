@@ -16,13 +16,13 @@ $(STAMP): requirements.lock pyproject.toml scripts/setup-system.sh
 
 setup: $(STAMP)
 
-## site: the main job on the demo directory: validate, gate, release when needed, verify, build the site
+## site: the main job on the demo directory: validate, release when needed (it runs the gate first), the gate,
+## verify the newest release (found from the release folders, not from index.json), build the site
 site: $(STAMP)
 	$(BIN)/directory247 validate
-	$(BIN)/directory247 check
 	$(MAKE) --no-print-directory demo-release RELEASE_FLAGS=--when-needed
-	$(BIN)/directory247 verify --state-dir build/verify-state releases/$$($(BIN)/python -c \
-	    'import json; print(json.load(open("releases/index.json"))["latest"])')
+	$(BIN)/directory247 check
+	$(BIN)/directory247 verify --state-dir build/verify-state releases
 	@if ls releases/*/directory.json >/dev/null 2>&1; then \
 	    $(BIN)/directory247 build --out site; \
 	else \

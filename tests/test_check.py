@@ -18,6 +18,7 @@ from conftest import ROOT, git
 from directory247.check import run_check
 from directory247.cli import main
 from directory247.entry_yaml import dump
+from directory247.release_run import GateRefused, run_release
 
 NOW = dt.datetime.now(dt.UTC)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,12 +34,20 @@ def verifier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     return str(request.param)
 
 
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} \
+        if folder.is_dir() else {}
+
+
 @dataclass
 class Repo:
     path: Path
     home: Path
     root: str
     keys: dict[str, str]  # code -> fpr
+    #: "check": ``check`` runs the gate; "release": it runs ``release`` (same gate, then a
+    #: release cut with the root key, which the fixture authorises as release key).
+    mode: str = "check"
 
     def write(self, rel: str, data: bytes) -> None:
         target = self.path / rel
@@ -81,25 +90,48 @@ class Repo:
         git(self.path, "commit", "-q", "-m", "base")
 
     def check(self, base: str | None = "HEAD") -> list[str]:
+        if self.mode == "release":
+            return self.release(base)
         outcome = run_check(self.path, base=base, now=NOW)
         # Warnings (a confirmation falling due as the calendar moves on) are not what these cases test.
         return [f"{p.path}: {p.field}: {p.message}" for p in outcome.problems if p.severity == "error"]
 
 
-@pytest.fixture
-def repo(tmp_path: Path, keyhome: tuple[Path, str, dict[str, str]]) -> Iterator[Repo]:
+    def release(self, base: str | None = "HEAD") -> list[str]:
+        """``release`` refuses exactly what the gate refuses, with the same problems, and
+        publishes nothing then; what the gate accepts, it releases."""
+        before = _listing(self.path / "releases")
+        moment = dt.datetime.now(dt.UTC)
+        try:
+            run_release(self.path, base=base, now=moment, released=moment.replace(microsecond=0),
+                        gnupghome=str(self.home))
+        except GateRefused as refused:
+            assert _listing(self.path / "releases") == before, "a refused release changed releases/"
+            return [f"{p.path}: {p.field}: {p.message}" for p in refused.problems if p.severity == "error"]
+        assert _listing(self.path / "releases") != before
+        return []
+
+
+@pytest.fixture(params=["check", "release"])
+def repo(request: pytest.FixtureRequest, tmp_path: Path, keyhome: tuple[Path, str, dict[str, str]]) -> Iterator[Repo]:
+    """The NO+SE repository; every gate case runs once as ``check`` and once as ``release``."""
+    yield make_repo(tmp_path, keyhome, mode=str(request.param))
+
+
+def make_repo(tmp_path: Path, keyhome: tuple[Path, str, dict[str, str]], mode: str = "check") -> Repo:
+    """A repository with NO and SE signed by their keys, committed as the base."""
     home, root, keys = keyhome
     path = tmp_path / "repo"
     (path / "directory").mkdir(parents=True)
     git(path, "init", "-q")
-    r = Repo(path, home, root, dict(keys))
+    r = Repo(path, home, root, dict(keys), mode=mode)
     r.write("keys/root.asc", gpgtools.export_public(home, root))
     r.authorise({code: [fpr] for code, fpr in keys.items()}, serial=1)
     for code in keys:
         shutil.copy(FIXTURES / f"{code.lower()}.yaml", path / "directory")
         r.sign_entry(code)
     r.commit()
-    yield r
+    return r
 
 
 def test_clean_base_passes(repo: Repo) -> None:

@@ -23,13 +23,13 @@ Pure of printing; problems are returned as data.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .authorisations import AUTHORISATIONS, Trust
 from .errors import DirectoryError, ReleaseError
+from .manifest import VERSION_FOLDER
 from .model import Entry, Release
 from .problems import Problem, Severity
 from .publish import STAGING_PREFIX
@@ -39,7 +39,6 @@ RELEASES = "releases"
 INDEX_PATH = f"{RELEASES}/index.json"
 FEED_PATH = f"{RELEASES}/feed.atom"
 DERIVED = (INDEX_PATH, FEED_PATH)
-VERSION_FOLDER = re.compile(r"\d{4}\.\d{2}\.[1-9]\d*")
 _REFRESH = "run 'directory247 release --when-needed' (it rewrites index.json and feed.atom from the release folders)"
 
 
@@ -110,14 +109,15 @@ def change_problems(root: Path, change: Snapshot, trusted: Snapshot, trust: Trus
     problems: list[Problem] = []
     added: set[str] = set()
     for path in sorted(set(old) | set(new)):
+        folder = _top(path) if path.count("/") >= 2 else ""
         if path in DERIVED or old.get(path) == new.get(path):
             continue
-        folder = _top(path) if path.count("/") >= 2 else ""
-        if path in old or not folder or any(p.startswith(f"{RELEASES}/{folder}/") for p in old):
+        if path in old or any(p.startswith(f"{RELEASES}/{folder}/") for p in old):
             problems.append(_problem(path, "(release)", "published releases are append-only; this file may not "
                                      "change or disappear"))
-        elif VERSION_FOLDER.fullmatch(folder):
+        elif VERSION_FOLDER.fullmatch(folder) and path.count("/") == 2:
             added.add(folder)
+        # anything else is not a release at all: layout_problems reports it
     keys = trust.authorisations.release_keys
     for folder in sorted(added):
         if not keys:
@@ -149,7 +149,7 @@ class Published:
 def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | None:
     """The latest release of the archive in the working tree, verified with an authorised
     release key (as it stood while valid); None before the first release."""
-    from .release import latest_release
+    from .release import latest_release, published_versions
 
     releases = root / RELEASES
     errors: list[str] = []
@@ -162,14 +162,14 @@ def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | 
             continue
         return _published(release)
     try:
-        release = latest_release(releases)
-    except DirectoryError:
-        release = None
-    if release is None:
+        archive = published_versions(releases)
+    except DirectoryError as error:
+        raise ReleaseError(f"the release archive cannot be read: {error}") from None
+    if not archive:
         return None
     reason = errors[0] if errors else f"no release key is authorised in {AUTHORISATIONS}"
-    raise ReleaseError(f"the latest release {release.version} cannot be verified with an authorised release key: "
-                       f"{reason}")
+    raise ReleaseError(f"the latest release {archive[-1].version} cannot be verified with an authorised release "
+                       f"key: {reason}")
 
 
 def _published(release: Release | None) -> Published | None:

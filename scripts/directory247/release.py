@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from . import changes, pinned, publish
 from . import manifest as manifests
 from .errors import ReleaseError
-from .manifest import MANIFEST, SIGNATURE_SUFFIX, Manifest
+from .manifest import MANIFEST, SIGNATURE_SUFFIX, VERSION_FOLDER, Manifest
 from .model import Entry, Release, Signer, timestamp
 from .reachability import Reachability, last_tests
 from .rules import confirmation_due
@@ -65,7 +65,6 @@ FEED = atom.FEED_NAME
 CHANGES = "changes.json"
 CHECKSUMS = "SHA256SUMS"
 REMINDERS = "reminders.ics"
-_VERSION_FOLDER = re.compile(r"\d{4}\.\d{2}\.[1-9]\d*")
 _PUBLIC_KEY = b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
 Sign = Callable[[bytes], bytes]
@@ -547,7 +546,7 @@ def published_versions(releases_dir: Path) -> list[Manifest]:
         return []
     found = []
     for folder in sorted(releases_dir.iterdir()):
-        if not folder.is_dir() or folder.is_symlink() or not _VERSION_FOLDER.fullmatch(folder.name):
+        if not folder.is_dir() or folder.is_symlink() or not VERSION_FOLDER.fullmatch(folder.name):
             continue
         try:
             data = (folder / MANIFEST).read_bytes()

@@ -82,8 +82,11 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
     """Gate, then cut the next release into ``releases_dir`` (default ``root/releases``);
     see the module docstring. Raises ``GateRefused`` or another ``ReleaseError``."""
     releases_dir = releases_dir or root / "releases"
-    if releases_dir.is_dir() and refresh_index(releases_dir):
-        notes(f"rewrote {releases_dir / 'index.json'} and feed.atom from the release folders")
+    try:
+        if releases_dir.is_dir() and refresh_index(releases_dir):
+            notes(f"rewrote {releases_dir / 'index.json'} and feed.atom from the release folders")
+    except ReleaseError:
+        pass  # a damaged archive: the gate below says which folder and file
     outcome = run_check(root, base=base, now=now, progress=progress)
     if not outcome.ok or outcome.trust is None:
         raise GateRefused(outcome.problems, outcome.files)

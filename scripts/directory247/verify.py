@@ -55,7 +55,7 @@ from pathlib import Path
 from . import manifest as manifests
 from . import pinned
 from .errors import DirectoryError, ReleaseError, TrustError, UsageError
-from .manifest import MANIFEST, MANIFEST_SIGNATURE, Manifest
+from .manifest import MANIFEST, MANIFEST_SIGNATURE, VERSION_FOLDER, Manifest
 from .model import parse_timestamp, timestamp
 from .publish import write_atomic
 from .signatures import FUTURE_TOLERANCE, verify
@@ -101,14 +101,40 @@ class VerifiedRelease:
 
 
 def release_folder(path: Path) -> Path:
-    """The release folder named by ``path``: the folder itself or its ``manifest.json``."""
+    """The release folder named by ``path``: the folder itself, its ``manifest.json``, or a
+    release archive (a folder of release folders), whose newest release by serial is meant.
+
+    The newest is found from the folders themselves, never from an index file; whichever
+    folder that is, it is verified in full afterwards, so a forged folder claiming a higher
+    serial makes verification fail instead of being skipped."""
     if path.is_dir():
-        return path
+        if (path / MANIFEST).exists() or (path / MANIFEST).is_symlink():
+            return path
+        newest = _newest_in_archive(path)
+        return newest if newest is not None else path
     if path.name == MANIFEST and (path.is_file() or path.is_symlink()):
         return path.parent
     if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path}: no such file or folder")
     raise UsageError(f"{path}: give a release folder or its {MANIFEST}")
+
+
+def _newest_in_archive(archive: Path) -> Path | None:
+    """The release folder of ``archive`` whose manifest names the highest serial, if any."""
+    best: tuple[int, Path] | None = None
+    try:
+        folders = sorted(p for p in archive.iterdir() if VERSION_FOLDER.fullmatch(p.name) and p.is_dir()
+                         and not p.is_symlink())
+    except OSError as error:
+        raise ReleaseError(f"{archive}: cannot be listed ({error.strerror})") from None
+    for folder in folders:
+        try:
+            serial = manifests.parse(_read(folder, MANIFEST, manifests.MAX_MANIFEST_BYTES)).serial
+        except ReleaseError as error:
+            raise ReleaseError(f"{folder.name}/{error}") from None
+        if best is None or serial > best[0]:
+            best = (serial, folder)
+    return best[1] if best is not None else None
 
 
 def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:

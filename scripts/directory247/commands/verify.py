@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import pinned
-from ..errors import DirectoryError, UsageError
+from ..errors import DirectoryError, ReleaseError, UsageError
 from ..model import timestamp
 from ..verify import MAX_KEY_BYTES, default_state_dir, release_folder, verify_release
 from . import parser
@@ -26,7 +26,9 @@ def main(argv: list[str]) -> int:
                          "release key, every file's size, SHA-256 and signature, no file missing or extra, not "
                          "expired, not older than the last release you verified. "
                          "Exit 0 verified, 1 not verified, 2 usage error.")
-    p.add_argument("path", metavar="PATH", help="a release folder, e.g. releases/2026.11.1, or its manifest.json")
+    p.add_argument("path", metavar="PATH", help="a release folder, e.g. releases/2026.11.1, or its manifest.json; "
+                                                "or a folder of releases (e.g. releases/): its newest release by "
+                                                "serial, found from the folders, never from an index")
     p.add_argument("--fingerprint", metavar="FPR", default=pinned.RELEASE_KEY_FINGERPRINT,
                    help="the release key's primary fingerprint to trust "
                         f"(default: the one shipped with this tool, {pinned.RELEASE_KEY_FINGERPRINT})")
@@ -43,7 +45,11 @@ def main(argv: list[str]) -> int:
     fingerprint = args.fingerprint.replace(" ", "").upper()
     if not _FINGERPRINT.fullmatch(fingerprint):
         raise UsageError(f"--fingerprint {args.fingerprint!r}: give the full 40 (or 64) hex digit fingerprint")
-    folder = release_folder(Path(args.path))
+    try:
+        folder = release_folder(Path(args.path))
+    except ReleaseError as exc:
+        sys.stderr.write(f"not verified: {exc}\n")
+        return 1
     key = _read_keyring(args.keyring) if args.keyring is not None else None
     try:
         verified = verify_release(
