@@ -28,7 +28,7 @@ from conftest import ROOT
 from directory247 import pinned
 from directory247.cli import main
 from directory247.verify import examine_archived, verify_archived, verify_release
-from directory247.writers.json_export import dumps
+from directory247.formats.common import dumps
 from test_check import Repo, make_repo
 
 BIN = ROOT / ".venv" / "bin"

@@ -39,7 +39,7 @@ from directory247.reachability import (
 from directory247.repository import Snapshot, Special, WorkTree
 from directory247.rules import add_months, confirmation_due
 from directory247.validation import entry_files, validate_files
-from directory247.writers.icalendar import escape_text, fold, render
+from directory247.formats.icalendar import escape_text, fold, render
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()

@@ -22,6 +22,9 @@ import gpgtools
 from conftest import ROOT
 from directory247.cli import main
 from directory247.errors import ReleaseError
+from directory247.formats import reachability_export
+from directory247.formats.common import dumps
+from directory247.formats.export import Build, Export
 from directory247.model import Entry, Release, Signer
 from directory247.reachability import (
     REACHABILITY,
@@ -33,10 +36,8 @@ from directory247.reachability import (
     last_test_results,
     parse_reachability,
 )
-from directory247.release import Build, Export, PublishedRelease, cut_release, default_exports, latest_release
+from directory247.release import PublishedRelease, cut_release, default_exports, latest_release
 from directory247.release_reachability import reachability_unchanged, read_published
-from directory247.writers import reachability_export
-from directory247.writers.json_export import dumps
 from test_release import ReleaseKey, load_entries, now
 
 CODES = ("FR", "MT", "NO", "SE")

@@ -24,7 +24,7 @@ from conftest import ROOT, TODAY
 from directory247 import changes
 from directory247.model import ContactPoint, Entry, Release, Signer
 from directory247.validation import validate_files
-from directory247.writers import atom, csv_export, datapackage, json_export, vcard
+from directory247.formats import atom, csv_export, datapackage, json_export, vcard
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -666,7 +666,7 @@ def test_release_summary_from_changes_json() -> None:
 def test_vcard_folding_fast_path_is_the_same_as_folding_by_character() -> None:
     import random
 
-    from directory247.writers import vcard
+    from directory247.formats import vcard
 
     def by_character(line: str) -> str:
         lines: list[str] = []
@@ -692,7 +692,7 @@ def test_vcard_folding_fast_path_is_the_same_as_folding_by_character() -> None:
 def test_vcard_reading_fast_paths_are_the_same_as_reading_by_character() -> None:
     import random
 
-    from directory247.writers import vcard
+    from directory247.formats import vcard
 
     def unescape(value: str) -> str:
         out: list[str] = []

@@ -2,7 +2,7 @@
 
 The package reads as its pipeline: ``loader`` (strict YAML) -> ``validation``
 (schema + semantic rules) -> ``signatures`` (OpenPGP acceptance policy) ->
-``model`` (typed entries) -> writers (exports, pages) -> ``publish`` (atomic files).
+``model`` (typed entries) -> formats (exports) and pages -> ``publish`` (atomic files).
 ``cli`` is the only module that prints or exits.
 """
 

@@ -16,7 +16,7 @@ This module is a pure core (no files, no clock, no printing). It owns:
 
 Not owned here: reading entries or the reachability records (``validation``,
 ``reachability``), signing (``signing``), and output formats (the ``stale`` command and
-``writers``).
+``formats``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .errors import DirectoryError, UsageError
+from .formats.common import GUIDE, confirm_command, entry_path
 from .loader import Document, load_entry
 from .model import Entry
 from .problems import Problem
@@ -37,8 +38,6 @@ from .rules import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
 #: How many days ahead ``stale`` looks for confirmations falling due, unless told otherwise.
 DEFAULT_WITHIN_DAYS = 30
 
-#: Where a Party reads how to confirm; named in reminders and calendar events.
-GUIDE = "docs/guide-freshness.md"
 
 
 class Standing(StrEnum):
@@ -47,15 +46,6 @@ class Standing(StrEnum):
     CURRENT = "current"
     DUE = "due"  # falls due within the look-ahead window (the due day included)
     OVERDUE = "overdue"  # the due date has passed
-
-
-def entry_path(code: str) -> str:
-    """Where an entry lives in the repository, as a Party types it."""
-    return f"directory/{code.lower()}.yaml"
-
-
-def confirm_command(code: str) -> str:
-    return f"directory247 confirm {entry_path(code)}"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from typing import Any
 
 from .errors import ReleaseError
 from .model import parse_timestamp, timestamp
-from .writers.json_export import dumps
+from .formats.common import dumps
 
 MANIFEST = "manifest.json"
 SIGNATURE_SUFFIX = ".asc"

@@ -2,7 +2,7 @@
 
 Built only from entries that passed validation (``Entry.from_dict``); ``to_dict`` gives back
 exactly the fields that were present, so no field is lost between YAML and the exports.
-Wire formats (JSON, CSV, vCard, Markdown) live in their own writers, not here.
+Wire formats (JSON, CSV, vCard, Markdown) live in their own modules (``formats``, ``pages``), not here.
 """
 
 from __future__ import annotations

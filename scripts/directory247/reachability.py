@@ -23,7 +23,7 @@ For the site and ``stale``::
     result = last.get(("NO", 0))                               # None: never tested
     if result is not None and result.failed: ...               # flag the contact point
 
-What a release publishes (``reachability.json``, written by ``writers.reachability_export``)
+What a release publishes (``reachability.json``, written by ``formats.reachability_export``)
 is ``last_tests``: the last test of each contact point of the release's entries, as of the
 release time, as ``LastTests``; the site reads it back from each release folder.
 

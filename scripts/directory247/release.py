@@ -36,24 +36,23 @@ that was not verified with the release key, and trusting a writer's output unrea
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import changes, pinned, publish
 from . import manifest as manifests
+from . import pinned, publish
 from .errors import ReleaseError
+from .formats import atom, changelog, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
+from .formats.common import dumps
+from .formats.export import Build, Export
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, VERSION_FOLDER, Manifest
 from .model import Entry, Release, Signer, timestamp
-from .reachability import Reachability, last_tests
-from .rules import confirmation_due
+from .reachability import Reachability
 from .signatures import FUTURE_TOLERANCE
 from .verify import RELEASE_KEY_FILE, verify_archived, verify_release
-from .writers import atom, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
-from .writers.json_export import dumps
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -62,36 +61,12 @@ if TYPE_CHECKING:
 VALIDITY = pinned.RELEASE_VALIDITY
 INDEX = "index.json"
 FEED = atom.FEED_NAME
-CHANGES = "changes.json"
+CHANGES = changelog.NAME
 CHECKSUMS = "SHA256SUMS"
-REMINDERS = "reminders.ics"
+REMINDERS = icalendar.NAME
 _PUBLIC_KEY = b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
 Sign = Callable[[bytes], bytes]
-
-
-@dataclass(frozen=True)
-class Build:
-    """What an export is rendered from: the release, the one before, and earlier exports."""
-
-    release: Release
-    previous: Release | None
-    files: Mapping[str, bytes]  # the exports already rendered, in default_exports() order
-    #: the root-verified reachability records (``reachability.load_reachability``); empty: none
-    reachability: Reachability = field(default_factory=Reachability)
-
-
-@dataclass(frozen=True)
-class Export:
-    """One file of a release: how to render it and how to prove it lost nothing.
-
-    ``read_back(build, data)`` parses the rendered bytes and raises ``ReleaseError``
-    naming the file and field when they do not carry what ``build`` holds.
-    """
-
-    name: str
-    render: Callable[[Build], bytes]
-    read_back: Callable[[Build, bytes], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,283 +91,10 @@ def next_version(previous: Release | None, released: dt.datetime) -> tuple[str, 
     return f"{year:04d}.{month:02d}.{number}", previous.serial + 1
 
 
-# --------------------------------------------------------------------------- read back
-
-
-def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
-    """The path of the first field where ``actual`` differs from ``expected``, or None."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        for key in sorted(expected.keys() | actual.keys(), key=str):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in actual:
-                return f"{where} (missing)"
-            if key not in expected:
-                return f"{where} (unexpected)"
-            found = first_difference(expected[key], actual[key], where)
-            if found:
-                return found
-        return None
-    if isinstance(expected, list) and isinstance(actual, list):
-        for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
-            found = first_difference(want, got, f"{path}[{index}]")
-            if found:
-                return found
-        if len(expected) != len(actual):
-            return f"{path} ({len(actual)} items, expected {len(expected)})"
-        return None
-    # bool is an int in Python: True == 1 must still count as a difference.
-    if expected != actual or type(expected) is not type(actual):
-        return path or "(value)"
-    return None
-
-
-def _mismatch(name: str, where: str) -> ReleaseError:
-    return ReleaseError(f"{name}: does not carry the accepted entries: {where}; the release was not published")
-
-
-def _by_code(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {str(entry.get("code")): entry for entry in entries}
-
-
-def read_back_json(build: Build, data: bytes) -> None:
-    """``directory.json`` holds every accepted entry and every field, and reads back whole."""
-    name, release = "directory.json", build.release
-    try:
-        raw = json.loads(data.decode("utf-8"))
-        parsed = json_export.parse(data)
-    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = json_export.to_object(release)
-    found = raw.get("entries") if isinstance(raw, dict) else None
-    if not isinstance(found, list) or not all(isinstance(entry, dict) for entry in found):
-        raise _mismatch(name, "entries (not a list of entries)")
-    # Compare entries by code first so a message names the State, then everything else.
-    where = first_difference(_by_code(expected["entries"]), _by_code(found), "entries")
-    where = where or first_difference(expected, raw)
-    if where:
-        raise _mismatch(name, where)
-    if parsed != release or parsed.signers != release.signers:
-        raise _mismatch(name, "the parsed release differs from the accepted entries")
-
-
 # --------------------------------------------------------------------------- exports
 
 
-def _json(build: Build) -> bytes:
-    return json_export.render(build.release)
-
-
-def _csv(build: Build) -> bytes:
-    return csv_export.render(build.release)
-
-
-def _vcard(build: Build) -> bytes:
-    return vcard.render(build.release)
-
-
-def _changes_object(build: Build) -> dict[str, Any]:
-    old = {e.code: e.to_dict() for e in build.previous.entries} if build.previous else {}
-    new = {e.code: e.to_dict() for e in build.release.entries}
-    from_version = build.previous.version if build.previous else None
-    return changes.to_object(changes.diff_entries(old, new), from_version, build.release.version)
-
-
-def _changes(build: Build) -> bytes:
-    return dumps(_changes_object(build))
-
-
-def _datapackage(build: Build) -> bytes:
-    return datapackage.render(build.release, build.files)
-
-
-def default_exports() -> tuple[Export, ...]:
-    """Every export of a release, in the order they are rendered (datapackage last: it
-    describes the others)."""
-    return (
-        Export("directory.json", _json, read_back_json),
-        Export("directory.csv", _csv, read_back_csv),
-        Export("directory.vcf", _vcard, read_back_vcard),
-        Export(CHANGES, _changes, read_back_changes),
-        Export("datapackage.json", _datapackage, read_back_datapackage),
-        Export(REMINDERS, _reminders, read_back_reminders),
-        Export(reachability_export.NAME, _reachability, read_back_reachability),
-    )
-
-
-def _reachability(build: Build) -> bytes:
-    return reachability_export.render(last_tests(build.reachability, build.release))
-
-
-def read_back_reachability(build: Build, data: bytes) -> None:
-    """``reachability.json`` holds exactly the last test of each contact point as of the release."""
-    name = reachability_export.NAME
-    try:
-        found = reachability_export.parse(data)
-    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = last_tests(build.reachability, build.release)
-    where = first_difference(reachability_export.to_object(expected), reachability_export.to_object(found))
-    if where or found != expected:
-        raise _mismatch(name, where or "the parsed results differ from the reachability records")
-
-
-def _reminders(build: Build) -> bytes:
-    return icalendar.render(build.release.entries, build.release.released)
-
-
-def read_back_reminders(build: Build, data: bytes) -> None:
-    """One event per State, each on its confirmation due date."""
-    text = data.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
-    uids = [line[len("UID:"):] for line in text.split("\r\n") if line.startswith("UID:")]
-    expected = [f"confirm-{e.code.lower()}-{confirmation_due(e.confirmed).isoformat()}@directory247"
-                for e in build.release.entries]
-    if sorted(uids) != sorted(expected):
-        missing = sorted(set(expected) - set(uids)) or sorted(set(uids) - set(expected))
-        raise _mismatch(REMINDERS, f"events do not match the entries' due dates ({', '.join(missing[:3])})")
-
-
-def _csv_expected(entry: Entry, index: int) -> dict[str, Any]:
-    """What one row of ``directory.csv`` must say, as plain values, straight from the model."""
-    cp = entry.contact_points[index]
-    intake = entry.request_intake
-    return {
-        "code": entry.code, "name": entry.name, "native_name": entry.native_name, "status": entry.status,
-        "demo": entry.demo, "serial": entry.serial, "confirmed": entry.confirmed.isoformat(),
-        "role": cp.role, "authority": cp.authority, "unit": cp.unit, "authority_type": cp.authority_type,
-        "available_24_7": cp.available_24_7,
-        "phone_24_7": cp.phone_24_7.number if cp.phone_24_7 else None,
-        "phones": [[p.kind, p.number] for p in cp.phones], "emails": list(cp.emails),
-        "languages": list(cp.languages), "time_zone": cp.time_zone, "office_hours": cp.office_hours,
-        "openpgp_fingerprint": cp.openpgp_fingerprint,
-        "secure_channels": [[c.channel, c.address, c.name] for c in cp.secure_channels],
-        "request_languages": list(intake.languages), "request_channels": list(intake.channels),
-        "preservation_template": intake.preservation_template, "subscriber_template": intake.subscriber_template,
-        "encryption_required": intake.encryption_required, "expedited_disclosure": intake.expedited_disclosure,
-        "emergency_disclosure": intake.emergency_disclosure, "preservation_days": intake.preservation_days,
-    }
-
-
-def _csv_found(row: Mapping[str, str]) -> dict[str, Any]:
-    """The same plain values, decoded from one parsed row (the reverse of the writer)."""
-    split_item, split_list, split_values = csv_export.split_item, csv_export.split_list, csv_export.split_values
-
-    def text(column: str) -> str | None:
-        return row[column] or None
-
-    def flag(column: str) -> bool | str:
-        return {"true": True, "false": False}.get(row[column], row[column])
-
-    def number(column: str) -> int | str | None:
-        return int(row[column]) if row[column].isdigit() else text(column)
-
-    def channel(item: str) -> list[str | None]:
-        parts = split_item(item)
-        return [parts[0], (parts[1] or None) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None]
-
-    tel = row["phone_24_7"]
-    return {
-        "code": row["code"], "name": row["name"], "native_name": text("native_name"), "status": row["status"],
-        "demo": flag("demo"), "serial": number("serial"), "confirmed": row["confirmed"],
-        "role": row["role"], "authority": row["authority"], "unit": text("unit"),
-        "authority_type": row["authority_type"], "available_24_7": flag("available_24_7"),
-        "phone_24_7": tel.removeprefix("tel:") if tel.startswith("tel:") else text("phone_24_7"),
-        "phones": [split_item(item) for item in split_list(row["phones"])], "emails": split_values(row["emails"]),
-        "languages": split_values(row["languages"]), "time_zone": row["time_zone"],
-        "office_hours": text("office_hours"), "openpgp_fingerprint": text("openpgp_fingerprint"),
-        "secure_channels": [channel(item) for item in split_list(row["secure_channels"])],
-        "request_languages": split_values(row["request_languages"]),
-        "request_channels": split_values(row["request_channels"]),
-        "preservation_template": flag("preservation_template"), "subscriber_template": flag("subscriber_template"),
-        "encryption_required": flag("encryption_required"), "expedited_disclosure": flag("expedited_disclosure"),
-        "emergency_disclosure": flag("emergency_disclosure"), "preservation_days": number("preservation_days"),
-    }
-
-
-def read_back_csv(build: Build, data: bytes) -> None:
-    """``directory.csv`` has one row per contact point of every entry, each carrying its
-    contact point's fields (the columns the CSV layout keeps), in the documented order."""
-    name, release = "directory.csv", build.release
-    try:
-        rows = csv_export.parse(data)
-    except ValueError as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected_keys = [(entry.code, index) for entry in release.entries
-                     for index, _ in csv_export.contact_point_order(entry)]
-    found_keys = [(row["code"], int(row["contact_point"]) if row["contact_point"].isdigit() else -1)
-                  for row in rows]
-    if found_keys != expected_keys:
-        missing = sorted(set(expected_keys) - set(found_keys))
-        where = (f"contact point {missing[0][1]} of {missing[0][0]} (missing)" if missing
-                 else "rows are not one per contact point in entry order")
-        raise _mismatch(name, where)
-    entries = {entry.code: entry for entry in release.entries}
-    for row, (code, index) in zip(rows, expected_keys, strict=True):
-        difference = first_difference(_csv_expected(entries[code], index), _csv_found(row))
-        if difference:
-            raise _mismatch(name, f"{code} contact point {index}: {difference}")
-
-
-def _vcard_expected(entry: Entry, index: int) -> dict[str, list[str]]:
-    """The properties of one card that carry entry data, as the vCard layout documents them."""
-    cp = entry.contact_points[index]
-    return {
-        "ORG": [cp.authority] + ([cp.unit] if cp.unit is not None else []),
-        "TEL": [f"tel:{phone.number}" for phone in cp.phones],
-        "EMAIL": list(cp.emails),
-        "LANG": list(cp.languages),
-        "TZ": [cp.time_zone],
-        "KEY": [f"openpgp4fpr:{cp.openpgp_fingerprint}"] if cp.openpgp_fingerprint else [],
-        "CATEGORIES": [entry.code, entry.status, cp.role] + (["demonstration"] if entry.demo else []),
-    }
-
-
-def read_back_vcard(build: Build, data: bytes) -> None:
-    """``directory.vcf`` has one card per contact point, in ``directory.csv`` row order, each
-    with its organisation, every phone, e-mail and language, time zone and key."""
-    name, release = "directory.vcf", build.release
-    try:
-        cards = vcard.parse(data)
-    except ValueError as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = [(entry, index) for entry in release.entries for index, _ in csv_export.contact_point_order(entry)]
-    if len(cards) != len(expected):
-        raise _mismatch(name, f"{len(cards)} cards, expected one per contact point ({len(expected)})")
-    for card, (entry, index) in zip(cards, expected, strict=True):
-        want = _vcard_expected(entry, index)
-        where = first_difference(want, {key: card.get(key, []) for key in want})
-        if where:
-            raise _mismatch(name, f"{entry.code} contact point {index}: {where}")
-
-
 # --------------------------------------------------------------------------- pipeline
-
-
-def read_back_changes(build: Build, data: bytes) -> None:
-    """``changes.json`` goes from the previous release to this one, and holds exactly the
-    differences between their entries."""
-    name = CHANGES
-    try:
-        found = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = json.loads(json.dumps(_changes_object(build)))  # as JSON reads it back
-    where = first_difference(expected, found)
-    if where:
-        raise _mismatch(name, where)
-
-
-def read_back_datapackage(build: Build, data: bytes) -> None:
-    """``datapackage.json`` describes exactly the exports before it, with their sizes and hashes."""
-    name = "datapackage.json"
-    try:
-        resources = json.loads(data.decode("utf-8"))["resources"]
-        described = {str(r["path"]): (r["bytes"], r["hash"]) for r in resources}
-    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ReleaseError(f"{name}: cannot be read back ({error}); the release was not published") from None
-    expected = {path: (len(content), "sha256:" + manifests.digest(content)) for path, content in build.files.items()}
-    where = first_difference(expected, described, "resources")
-    if where:
-        raise _mismatch(name, where)
 
 
 def _check_inputs(accepted: Sequence[tuple[Entry, Signer]], released: dt.datetime, now: dt.datetime,
@@ -432,6 +134,13 @@ def build_release(accepted: Sequence[tuple[Entry, Signer]], previous: Release | 
         signers=tuple((entry.code, signer) for entry, signer in pairs),
         release_key=fingerprint,
     )
+
+
+def default_exports() -> tuple[Export, ...]:
+    """Every export of a release, in the order they are rendered (datapackage after the
+    exports it describes); each format module holds its writer and its read-back."""
+    return (json_export.EXPORT, csv_export.EXPORT, vcard.EXPORT, changelog.EXPORT, datapackage.EXPORT,
+            icalendar.EXPORT, reachability_export.EXPORT)
 
 
 def render_release(release: Release, previous: Release | None, release_key: bytes,

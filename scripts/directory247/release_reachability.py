@@ -7,7 +7,7 @@ whether a new release is needed for the reachability results alone (a contact po
 its test must reach the site without waiting for an entry to change).
 
 Not owned here: which tests count and who signed them (``reachability``), the file format
-(``writers.reachability_export``), cutting the release (``release``). Nothing here verifies a
+(``formats.reachability_export``), cutting the release (``release``). Nothing here verifies a
 signature: the folders read are our own archive, used for "is there news", never for trust.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .model import Entry
 from .reachability import LastTests, Reachability, last_test_results
-from .writers import reachability_export
+from .formats import reachability_export
 
 
 def read_published(folder: Path) -> LastTests | None:

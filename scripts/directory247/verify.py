@@ -59,7 +59,7 @@ from .manifest import MANIFEST, MANIFEST_SIGNATURE, VERSION_FOLDER, Manifest
 from .model import parse_timestamp, timestamp
 from .publish import write_atomic
 from .signatures import FUTURE_TOLERANCE, verify
-from .writers.json_export import dumps
+from .formats.common import dumps
 
 #: The file a release ships its public release key in (the default key for ``verify``).
 RELEASE_KEY_FILE = "release-key.asc"

@@ -23,12 +23,12 @@ from typing import Any
 from .. import report
 from ..authorisations import load_trust
 from ..errors import DirectoryError, UsageError
+from ..formats.common import confirm_command
 from ..freshness import (
     DEFAULT_WITHIN_DAYS,
     StaleEntry,
     StaleReport,
     Standing,
-    confirm_command,
     describe_test,
     reminder_mail,
     stale_report,

@@ -19,7 +19,7 @@ from importlib import resources
 import pycountry
 
 from ..model import Release
-from ..writers.json_export import DEMO_NOTICE
+from ..formats.common import DEMO_NOTICE
 from .markup import escape
 
 STATUS_LABELS = {"party": "Party", "signatory": "Signatory", "invited": "Invited to accede"}

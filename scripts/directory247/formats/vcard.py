@@ -43,8 +43,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..model import ContactPoint, Entry, Release
-from .csv_export import contact_point_order
-from .json_export import DEMO_NOTICE
+from .common import DEMO_NOTICE, contact_point_order
+from .export import Build, Export, first_difference, mismatch, unreadable
+
+NAME = "directory.vcf"
 
 #: Namespace of the name-based UIDs of contact points; never change it, or every UID changes.
 UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://directory247.invalid/vcard/contact-point")
@@ -326,3 +328,42 @@ def parse(data: bytes) -> list[dict[str, list[str]]]:
             properties.setdefault(content.name, []).extend(values(content))
         out.append(properties)
     return out
+
+
+def render_export(build: Build) -> bytes:
+    return render(build.release)
+
+
+def _vcard_expected(entry: Entry, index: int) -> dict[str, list[str]]:
+    """The properties of one card that carry entry data, as the vCard layout documents them."""
+    cp = entry.contact_points[index]
+    return {
+        "ORG": [cp.authority] + ([cp.unit] if cp.unit is not None else []),
+        "TEL": [f"tel:{phone.number}" for phone in cp.phones],
+        "EMAIL": list(cp.emails),
+        "LANG": list(cp.languages),
+        "TZ": [cp.time_zone],
+        "KEY": [f"openpgp4fpr:{cp.openpgp_fingerprint}"] if cp.openpgp_fingerprint else [],
+        "CATEGORIES": [entry.code, entry.status, cp.role] + (["demonstration"] if entry.demo else []),
+    }
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """``directory.vcf`` has one card per contact point, in ``directory.csv`` row order, each
+    with its organisation, every phone, e-mail and language, time zone and key."""
+    name, release = NAME, build.release
+    try:
+        cards = parse(data)
+    except ValueError as error:
+        raise unreadable(name, error) from None
+    expected = [(entry, index) for entry in release.entries for index, _ in contact_point_order(entry)]
+    if len(cards) != len(expected):
+        raise mismatch(name, f"{len(cards)} cards, expected one per contact point ({len(expected)})")
+    for card, (entry, index) in zip(cards, expected, strict=True):
+        want = _vcard_expected(entry, index)
+        where = first_difference(want, {key: card.get(key, []) for key in want})
+        if where:
+            raise mismatch(name, f"{entry.code} contact point {index}: {where}")
+
+
+EXPORT = Export(NAME, render_export, read_back)

@@ -18,9 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..freshness import GUIDE, confirm_command
 from ..model import Entry
 from ..rules import CONFIRMATION_POLICY_MONTHS, confirmation_due
+from .common import GUIDE, confirm_command
+from .export import Build, Export, mismatch
+
+NAME = "reminders.ics"
 
 PRODID = "-//directory247//Directory of 24/7 contact points: confirmation reminders//EN"
 CALENDAR_NAME = "24/7 Directory: confirmation due dates"
@@ -94,3 +97,21 @@ def render(entries: Sequence[Entry], generated: dt.datetime) -> bytes:
         lines.extend(_event(entry, stamp))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def render_export(build: Build) -> bytes:
+    return render(build.release.entries, build.release.released)
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """One event per State, each on its confirmation due date."""
+    text = data.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
+    uids = [line[len("UID:"):] for line in text.split("\r\n") if line.startswith("UID:")]
+    expected = [f"confirm-{e.code.lower()}-{confirmation_due(e.confirmed).isoformat()}@directory247"
+                for e in build.release.entries]
+    if sorted(uids) != sorted(expected):
+        missing = sorted(set(expected) - set(uids)) or sorted(set(uids) - set(expected))
+        raise mismatch(NAME, f"events do not match the entries' due dates ({', '.join(missing[:3])})")
+
+
+EXPORT = Export(NAME, render_export, read_back)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ..model import timestamp
-from .json_export import DEMO_NOTICE, TITLE
+from .common import DEMO_NOTICE, TITLE
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_FEED_KEY = "https://directory247.invalid/releases/feed.atom"

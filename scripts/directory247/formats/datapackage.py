@@ -16,11 +16,15 @@ signature, which list this file too. A consumer must verify the release first.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..model import Release, timestamp
-from .json_export import DEMO_NOTICE, EXPORT_SCHEMA_ID, TITLE, dumps
+from .common import DEMO_NOTICE, EXPORT_SCHEMA_ID, TITLE, dumps
+from .export import Build, Export, first_difference, mismatch, unreadable
+
+NAME = "datapackage.json"
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -210,3 +214,24 @@ def csv_field_names() -> tuple[str, ...]:
     """The Table Schema's field names, for the check that they match ``csv_export.COLUMNS``."""
     return tuple(field["name"] for field in TABLE_FIELDS)
 
+
+def render_export(build: Build) -> bytes:
+    return render(build.release, build.files)
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """``datapackage.json`` describes exactly the exports before it, with their sizes and hashes."""
+    name = NAME
+    try:
+        resources = json.loads(data.decode("utf-8"))["resources"]
+        described = {str(r["path"]): (r["bytes"], r["hash"]) for r in resources}
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        raise unreadable(name, error) from None
+    expected = {path: (len(content), "sha256:" + hashlib.sha256(content).hexdigest())
+                for path, content in build.files.items()}
+    where = first_difference(expected, described, "resources")
+    if where:
+        raise mismatch(name, where)
+
+
+EXPORT = Export(NAME, render_export, read_back)

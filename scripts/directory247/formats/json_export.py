@@ -13,11 +13,10 @@ from typing import Any
 
 from ..model import Entry, Release, Signer, parse_timestamp, timestamp
 from ..rules import CONFIRMATION_POLICY_MONTHS
+from .common import DEMO_NOTICE, EXPORT_SCHEMA_ID, TITLE, dumps
+from .export import Build, Export, by_code, first_difference, mismatch, unreadable
 
-EXPORT_SCHEMA_ID = "https://directory247.invalid/schema/export/v1.json"
-TITLE = "Directory of 24/7 contact points under Article 35 of the Convention on Cybercrime (CETS 185)"
-DEMO_NOTICE = ("DEMONSTRATION DATA: every contact detail in this release is fictional. "
-               "Do not use it to send a request.")
+NAME = "directory.json"
 
 
 def to_object(release: Release) -> dict[str, Any]:
@@ -40,11 +39,6 @@ def to_object(release: Release) -> dict[str, Any]:
     return out
 
 
-def dumps(value: Any) -> bytes:
-    """The canonical JSON encoding used by every JSON file of a release."""
-    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
-
-
 def render(release: Release) -> bytes:
     return dumps(to_object(release))
 
@@ -59,3 +53,31 @@ def parse(data: bytes) -> Release:
         signers=tuple(sorted((code, Signer.from_dict(s)) for code, s in obj["signatures"].items())),
         release_key=obj.get("release_key"),
     )
+
+
+def render_export(build: Build) -> bytes:
+    return render(build.release)
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """``directory.json`` holds every accepted entry and every field, and reads back whole."""
+    name, release = NAME, build.release
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        parsed = parse(data)
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        raise unreadable(name, error) from None
+    expected = to_object(release)
+    found = raw.get("entries") if isinstance(raw, dict) else None
+    if not isinstance(found, list) or not all(isinstance(entry, dict) for entry in found):
+        raise mismatch(name, "entries (not a list of entries)")
+    # Compare entries by code first so a message names the State, then everything else.
+    where = first_difference(by_code(expected["entries"]), by_code(found), "entries")
+    where = where or first_difference(expected, raw)
+    if where:
+        raise mismatch(name, where)
+    if parsed != release or parsed.signers != release.signers:
+        raise mismatch(name, "the parsed release differs from the accepted entries")
+
+
+EXPORT = Export(NAME, render_export, read_back)

@@ -47,9 +47,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..model import ContactPoint, Entry, Release
+from .common import contact_point_order
+from .export import Build, Export, first_difference, mismatch, unreadable
+
+NAME = "directory.csv"
 
 #: The columns of ``directory.csv``, in file order. Changing this list is a format change.
 COLUMNS: tuple[str, ...] = (
@@ -204,12 +209,6 @@ def _row(entry: Entry, index: int, cp: ContactPoint) -> list[str]:
     return [neutralise(cells[column]) for column in COLUMNS]
 
 
-def contact_point_order(entry: Entry) -> list[tuple[int, ContactPoint]]:
-    """The contact points of an entry in row order: the primary first, then the others as listed."""
-    indexed = list(enumerate(entry.contact_points))
-    return sorted(indexed, key=lambda pair: (pair[1].role != "primary", pair[0]))
-
-
 def render(release: Release) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -245,3 +244,90 @@ def parse(data: bytes) -> list[dict[str, str]]:
             raise CsvFormatError(f"directory.csv row {number} has {len(row)} cells, expected {len(COLUMNS)}")
         out.append({column: restore(cell) for column, cell in zip(COLUMNS, row, strict=True)})
     return out
+
+
+def render_export(build: Build) -> bytes:
+    return render(build.release)
+
+
+def _csv_expected(entry: Entry, index: int) -> dict[str, Any]:
+    """What one row of ``directory.csv`` must say, as plain values, straight from the model."""
+    cp = entry.contact_points[index]
+    intake = entry.request_intake
+    return {
+        "code": entry.code, "name": entry.name, "native_name": entry.native_name, "status": entry.status,
+        "demo": entry.demo, "serial": entry.serial, "confirmed": entry.confirmed.isoformat(),
+        "role": cp.role, "authority": cp.authority, "unit": cp.unit, "authority_type": cp.authority_type,
+        "available_24_7": cp.available_24_7,
+        "phone_24_7": cp.phone_24_7.number if cp.phone_24_7 else None,
+        "phones": [[p.kind, p.number] for p in cp.phones], "emails": list(cp.emails),
+        "languages": list(cp.languages), "time_zone": cp.time_zone, "office_hours": cp.office_hours,
+        "openpgp_fingerprint": cp.openpgp_fingerprint,
+        "secure_channels": [[c.channel, c.address, c.name] for c in cp.secure_channels],
+        "request_languages": list(intake.languages), "request_channels": list(intake.channels),
+        "preservation_template": intake.preservation_template, "subscriber_template": intake.subscriber_template,
+        "encryption_required": intake.encryption_required, "expedited_disclosure": intake.expedited_disclosure,
+        "emergency_disclosure": intake.emergency_disclosure, "preservation_days": intake.preservation_days,
+    }
+
+
+def _csv_found(row: Mapping[str, str]) -> dict[str, Any]:
+    """The same plain values, decoded from one parsed row (the reverse of the writer)."""
+
+    def text(column: str) -> str | None:
+        return row[column] or None
+
+    def flag(column: str) -> bool | str:
+        return {"true": True, "false": False}.get(row[column], row[column])
+
+    def number(column: str) -> int | str | None:
+        return int(row[column]) if row[column].isdigit() else text(column)
+
+    def channel(item: str) -> list[str | None]:
+        parts = split_item(item)
+        return [parts[0], (parts[1] or None) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None]
+
+    tel = row["phone_24_7"]
+    return {
+        "code": row["code"], "name": row["name"], "native_name": text("native_name"), "status": row["status"],
+        "demo": flag("demo"), "serial": number("serial"), "confirmed": row["confirmed"],
+        "role": row["role"], "authority": row["authority"], "unit": text("unit"),
+        "authority_type": row["authority_type"], "available_24_7": flag("available_24_7"),
+        "phone_24_7": tel.removeprefix("tel:") if tel.startswith("tel:") else text("phone_24_7"),
+        "phones": [split_item(item) for item in split_list(row["phones"])], "emails": split_values(row["emails"]),
+        "languages": split_values(row["languages"]), "time_zone": row["time_zone"],
+        "office_hours": text("office_hours"), "openpgp_fingerprint": text("openpgp_fingerprint"),
+        "secure_channels": [channel(item) for item in split_list(row["secure_channels"])],
+        "request_languages": split_values(row["request_languages"]),
+        "request_channels": split_values(row["request_channels"]),
+        "preservation_template": flag("preservation_template"), "subscriber_template": flag("subscriber_template"),
+        "encryption_required": flag("encryption_required"), "expedited_disclosure": flag("expedited_disclosure"),
+        "emergency_disclosure": flag("emergency_disclosure"), "preservation_days": number("preservation_days"),
+    }
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """``directory.csv`` has one row per contact point of every entry, each carrying its
+    contact point's fields (the columns the CSV layout keeps), in the documented order."""
+    name, release = NAME, build.release
+    try:
+        rows = parse(data)
+    except ValueError as error:
+        raise unreadable(name, error) from None
+    expected_keys = [(entry.code, index) for entry in release.entries
+                     for index, _ in contact_point_order(entry)]
+    found_keys = [(row["code"], int(row["contact_point"]) if row["contact_point"].isdigit() else -1)
+                  for row in rows]
+    if found_keys != expected_keys:
+        missing = sorted(set(expected_keys) - set(found_keys))
+        where = (f"contact point {missing[0][1]} of {missing[0][0]} (missing)" if missing
+                 else "rows are not one per contact point in entry order")
+        raise mismatch(name, where)
+    entries = {entry.code: entry for entry in release.entries}
+    for row, (code, index) in zip(rows, expected_keys, strict=True):
+        difference = first_difference(_csv_expected(entries[code], index), _csv_found(row))
+        if difference:
+            raise mismatch(name, f"{code} contact point {index}: {difference}")
+
+
+EXPORT = Export(NAME, render_export, read_back)

@@ -25,8 +25,9 @@ import json
 from typing import Any
 
 from ..model import parse_timestamp, timestamp
-from ..reachability import LastTest, LastTests
-from .json_export import DEMO_NOTICE, dumps
+from ..reachability import LastTest, LastTests, last_tests
+from .common import DEMO_NOTICE, dumps
+from .export import Build, Export, first_difference, mismatch, unreadable
 
 NAME = "reachability.json"
 SCHEMA_ID = "https://directory247.invalid/schema/reachability-export/v1.json"
@@ -123,3 +124,23 @@ def parse(data: bytes) -> LastTests:
         source_serial=_optional(obj["source_serial"], int, "source_serial"),
         results=tuple(_result(item, index) for index, item in enumerate(results)),
     )
+
+
+def render_export(build: Build) -> bytes:
+    return render(last_tests(build.reachability, build.release))
+
+
+def read_back(build: Build, data: bytes) -> None:
+    """``reachability.json`` holds exactly the last test of each contact point as of the release."""
+    name = NAME
+    try:
+        found = parse(data)
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        raise unreadable(name, error) from None
+    expected = last_tests(build.reachability, build.release)
+    where = first_difference(to_object(expected), to_object(found))
+    if where or found != expected:
+        raise mismatch(name, where or "the parsed results differ from the reachability records")
+
+
+EXPORT = Export(NAME, render_export, read_back)
