@@ -68,3 +68,18 @@ REPORTERS: dict[str, Callable[[Sequence[Problem], int, str], str]] = {
     "json": as_json,
     "github": github,
 }
+
+#: The formats every verb with ``--format`` offers.
+FORMATS = tuple(REPORTERS)
+
+
+def render(form: str, problems: Sequence[Problem], files: int, subject: str = "entries", *,
+           text_view: str | None = None, json_view: object = None) -> str:
+    """The one way a verb prints its findings: ``form`` is ``--format``. A verb whose report
+    says more than its problems gives that as ``text_view`` (plain text) and ``json_view``
+    (a JSON-ready object); workflow annotations are always the located problems."""
+    if form == "text" and text_view is not None:
+        return text_view
+    if form == "json" and json_view is not None:
+        return json.dumps(json_view, indent=2, ensure_ascii=False) + "\n"
+    return REPORTERS[form](problems, files, subject)

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 
 from ..errors import UsageError
+from ..report import FORMATS
 
 
 def date_argument(text: str) -> dt.date:
@@ -20,7 +21,7 @@ def parser(verb: str, description: str) -> argparse.ArgumentParser:
 
 
 def add_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+    p.add_argument("--format", choices=FORMATS, default="text",
                    help="how to print problems (default: text)")
 
 

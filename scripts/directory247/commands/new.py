@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from ..errors import UsageError
 from ..paths import directory_dir
+from ..publish import write_new
 from ..scaffold import render
 from ..schema import load_schema
 from . import parser, today
@@ -24,11 +24,8 @@ def main(argv: list[str]) -> int:
     folder.mkdir(exist_ok=True)
     path = folder / f"{code.lower()}.yaml"
     try:
-        # O_EXCL: refuse to overwrite, even if the file appears between a check and the write.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        write_new(path, text.encode("utf-8"))  # refuses to overwrite, even a file appearing meanwhile
     except FileExistsError:
         raise UsageError(f"{path} already exists; edit it instead (nothing was written)") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
     sys.stdout.write(f"wrote {path}\nnext: fill in the placeholders, then 'directory247 validate {path}'\n")
     return 0
