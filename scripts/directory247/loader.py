@@ -5,8 +5,10 @@ request goes: ``NO`` read as ``false``, ``0041...`` read as an octal number, anc
 make a file expand to gigabytes, tags that build arbitrary objects, a second document
 hidden after ``---``. This module accepts only the small subset an entry needs:
 
-- UTF-8 without a byte order mark, no NUL or other control characters, at most
-  ``MAX_BYTES``;
+- UTF-8 without a byte order mark, no NUL or other control characters and no raw line or
+  paragraph separator (YAML reads U+0085, U+2028 and U+2029 as line breaks where an editor
+  shows none, so a comment could hide a field), at most ``MAX_BYTES``; each such character is
+  reported against the field that holds it;
 - exactly one document whose top level is a mapping, nested at most ``MAX_DEPTH`` deep;
 - no duplicate keys, no anchors, aliases, merge keys or tags; mapping keys are plain
   scalars;
@@ -34,6 +36,12 @@ MAX_DEPTH = 12
 _BOM = b"\xef\xbb\xbf"
 # C0 controls other than tab, LF and CR; DEL; C1 controls; non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# What may not stand raw in a file: the above, and the separators YAML takes for line breaks.
+_RAW_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u2028\u2029]")
+# Stands in for a forbidden character while the file is parsed only to say where it is.
+_MASK = "x"
+#: Reported as the field of a character found in a comment.
+COMMENT = "(comment)"
 # Characters that make text display differently from what it is (Trojan Source, hidden
 # characters in phone numbers or addresses).
 INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -98,6 +106,8 @@ class Document:
     quoted: set[FieldPath] = field(default_factory=set)
     #: field path -> ((line, col), (line, col)) start and end of each scalar
     spans: dict[FieldPath, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
+    #: field path -> ((line, col), (line, col)) start and end of the mapping key that introduced it
+    key_spans: dict[FieldPath, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
 
     def position(self, path: FieldPath) -> tuple[int, int]:
         """Where to point for ``path``: the node itself, else its nearest existing parent."""
@@ -152,8 +162,9 @@ def load_entry(data: bytes, source: str) -> LoadResult:
     the file could not be read as a tree at all."""
     problems: list[Problem] = []
 
-    def report(line: int, col: int, path: FieldPath, message: str) -> None:
-        problems.append(Problem(source, line, col, Severity.ERROR, field_name(path), message))
+    def report(line: int, col: int, path: FieldPath | str, message: str) -> None:
+        shown = path if isinstance(path, str) else field_name(path)
+        problems.append(Problem(source, line, col, Severity.ERROR, shown, message))
 
     if len(data) > MAX_BYTES:
         report(1, 1, (), f"file is {len(data)} bytes; an entry may be at most {MAX_BYTES} bytes")
@@ -165,12 +176,12 @@ def load_entry(data: bytes, source: str) -> LoadResult:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _offset_position(data, exc.start)
-        report(line, col, (), f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        readable = data.decode("utf-8", errors="replace")
+        report(line, col, _place(_shadow(readable, source), readable.split("\n"), (line, col)),
+               f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
         return LoadResult(None, problems)
-    bad = _CONTROL.search(text)
-    if bad:
-        line, col = _text_position(text, bad.start())
-        report(line, col, (), f"control character U+{ord(bad.group()):04X} is not allowed")
+    if _RAW_FORBIDDEN.search(text):
+        _report_raw_forbidden(text, source, report)
         return LoadResult(None, problems)
     if not text.strip():
         report(1, 1, (), "file is empty; an entry is a YAML mapping")
@@ -229,12 +240,13 @@ def _build(text: str, doc: Document, report: Any) -> None:
                     first = doc.key_positions.get((*parent.path, key), (0, 0))
                     report(line, col, (*parent.path, key), f"duplicate key '{key}' (first defined at line {first[0]})")
                     raise _Stop
-                reason = hidden_character(key)
+                doc.key_positions[(*parent.path, key)] = (line, col)
+                doc.key_spans[(*parent.path, key)] = ((line, col), _mark(event.end_mark))
+                reason = hidden_character(key) or one_line_problem(key, where="")
                 if reason:
-                    report(line, col, parent.path, f"in a field name: {reason}")
+                    report(line, col, key_field(parent.path, key), f"in a field name: {reason}")
                     raise _Stop
                 parent.key = key
-                doc.key_positions[(*parent.path, key)] = (line, col)
                 continue
 
             if isinstance(event, yaml.ScalarEvent):
@@ -297,12 +309,14 @@ def _child_path(parent: _Frame | None) -> FieldPath:
 def _check_invisible(text: str, doc: Document, report: Any) -> None:
     """Bidi controls and zero-width characters anywhere, comments included, and escaped
     ones (``"\\u202e"``) inside quoted values."""
+    lines = text.split("\n")
     seen_paths: set[FieldPath] = set()
     for offset in invisible_at(text):
         line, col = _text_position(text, offset)
-        path = _path_at(doc, (line, col))
-        seen_paths.add(path)
-        report(line, col, path, f"invisible or bidi-control character U+{ord(text[offset]):04X} is not allowed")
+        place = _place(doc, lines, (line, col))
+        if not isinstance(place, str):
+            seen_paths.add(place)
+        report(line, col, place, f"invisible or bidi-control character U+{ord(text[offset]):04X} is not allowed")
     for path, (start, _end) in doc.spans.items():
         if path in seen_paths:
             continue
@@ -314,15 +328,85 @@ def _check_invisible(text: str, doc: Document, report: Any) -> None:
                 report(start[0], start[1], path, reason)
 
 
-def _path_at(doc: Document, pos: tuple[int, int]) -> FieldPath:
+#: At most this many forbidden raw characters are reported for one file.
+_MAX_RAW_REPORTED = 20
+
+
+def _report_raw_forbidden(text: str, source: str, report: Any) -> None:
+    """Report every control or separator character that stands raw in the file, each against
+    the field that holds it; the entry is not loaded."""
+    shadow = _shadow(text, source)
+    lines = text.split("\n")
+    for match in list(_RAW_FORBIDDEN.finditer(text))[:_MAX_RAW_REPORTED]:
+        line, col = _text_position(text, match.start())
+        report(line, col, _place(shadow, lines, (line, col)), _raw_reason(match.group()))
+
+
+def _shadow(text: str, source: str) -> Document:
+    """Where the fields of a file that cannot be loaded are, to name the field a problem is in:
+    the file parsed with each forbidden character replaced by a letter (never loaded)."""
+    shadow = Document(source=source, value={})
+    try:
+        _build(_RAW_FORBIDDEN.sub(_MASK, text), shadow, lambda *_args: None)
+    except _Stop:
+        pass  # the fields read before the stop still place the characters in them
+    return shadow
+
+
+def _raw_reason(char: str) -> str:
+    if char in "\u2028\u2029\x85":
+        kind = {"\u2028": "line separator", "\u2029": "paragraph separator"}.get(char, "control character")
+        return (f"{kind} U+{ord(char):04X} is not allowed: YAML reads it as a line break that editors do not "
+                "show; remove it")
+    return f"control character U+{ord(char):04X} is not allowed; remove it"
+
+
+def _place(doc: Document, lines: list[str], pos: tuple[int, int]) -> FieldPath | str:
+    """The field that holds the character at ``pos``: the value around it, the field name it
+    is part of (shown escaped), a comment, or else the field whose line it is on."""
     for path, (start, end) in doc.spans.items():
         if start <= pos < end:
             return path
+    for path, (start, end) in doc.key_spans.items():
+        if start <= pos < end:
+            key = path[-1]
+            if start[0] == end[0] and isinstance(key, str):
+                written = lines[start[0] - 1][start[1] - 1:end[1] - 1]
+                key = written[1:-1] if written[:1] in ("'", '"') and len(written) > 1 else written
+            return key_field(path[:-1], str(key))
+    line_text = lines[pos[0] - 1] if 0 < pos[0] <= len(lines) else ""
+    if re.search(r"(?:^|[ \t])#", line_text[:pos[1] - 1]):
+        return COMMENT
     best: FieldPath = ()
     for path, key_pos in doc.key_positions.items():
         if key_pos[0] == pos[0] and key_pos <= pos:
             best = path
     return best
+
+
+def key_field(parent: FieldPath, key: str) -> str:
+    """How a finding names a field name: its path, with characters that cannot be shown
+    written as escapes (the name itself is what is wrong)."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] if c != "'" else c for c in key)
+    return field_name((*parent, shown))
+
+
+def one_line_problem(text: str, where: str = " in a one-line field") -> str | None:
+    """Why ``text`` cannot stand in a one-line field (a field name, or any value but free
+    text), or None. Judges only what ``hidden_character`` lets through: the tab, the line
+    feed, and space separators other than U+0020 (no-break, thin, ideographic...), which make
+    two values that look the same differ and break one-line exports."""
+    if text.isprintable():
+        return None
+    for char in text:
+        if char == "\t":
+            return f"a tab (U+0009) is not allowed{where}; write a space"
+        if char == "\n":
+            return f"a line break is not allowed{where}; write the value on one line"
+        if char != " " and unicodedata.category(char) == "Zs":
+            return (f"space character U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}) is not allowed"
+                    f"{where}; write a plain space")
+    return None
 
 
 def _get(tree: Any, path: FieldPath) -> Any:

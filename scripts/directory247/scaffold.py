@@ -17,7 +17,7 @@ from .entry_yaml import dump
 from .errors import UsageError
 from .loader import _SchemaWalker
 from .problems import FieldPath
-from .rules import PLACEHOLDER
+from .rules import PLACEHOLDER, zone_table, zones_of
 
 
 def template(code: str, today: dt.date) -> dict[str, Any]:
@@ -27,6 +27,10 @@ def template(code: str, today: dt.date) -> dict[str, Any]:
     country_code = phonenumbers.country_code_for_region(code)
     phone = f"REPLACE with +{country_code} and the number" if country_code else "REPLACE with +<country code><number>"
     placeholder = f"{code.lower()}.invalid"
+    # The zones the tz database lists for the State: validation accepts no other without
+    # time_zone_abroad, so the scaffold names them.
+    zone = (f"IANA time zone of {zones_of(code)}" if zone_table().zones.get(code)
+            else "IANA time zone, e.g. Europe/Oslo")
     replace = PLACEHOLDER
     return {
         "schema_version": "1",
@@ -51,7 +55,7 @@ def template(code: str, today: dt.date) -> dict[str, Any]:
             "phones": [{"number": phone, "kind": "24/7"}],
             "emails": [f"replace-me@{placeholder}"],
             "languages": ["en"],
-            "time_zone": f"{replace}: IANA time zone, e.g. Europe/Oslo",
+            "time_zone": f"{replace}: {zone}",
         }],
         "request_intake": {
             "languages": ["en"],
@@ -119,7 +123,8 @@ def all_fields(schema: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         for key, prop in node.get("properties", {}).items():
             name = f"{prefix}.{key}" if prefix else key
-            out.append((name, walker.resolve(prop).get("description") or prop.get("description", "")))
+            # The field's own description first: a shared definition's says less (notes is "Free text").
+            out.append((name, prop.get("description") or walker.resolve(prop).get("description", "")))
             target = walker.resolve(prop)
             if isinstance(target.get("items"), dict):
                 target = walker.resolve(target["items"])

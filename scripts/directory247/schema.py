@@ -38,6 +38,44 @@ def _validator(name: str = ENTRY_SCHEMA) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+#: The definition of free text: the only fields that may hold several lines.
+TEXT_DEFINITION = "#/$defs/text"
+#: Stands for any list index in a field pattern.
+ANY_ITEM = "*"
+
+
+@lru_cache(maxsize=4)
+def text_fields(name: str = ENTRY_SCHEMA) -> frozenset[tuple[str, ...]]:
+    """Field patterns (list indexes as ``ANY_ITEM``) of every field whose schema is the free-text
+    definition. Any other text field is one line: a field the schema gains later is one line
+    unless it is declared free text."""
+    schema = load_schema(name)
+    found: set[tuple[str, ...]] = set()
+    work: list[tuple[Any, tuple[str, ...]]] = [(schema, ())]
+    while work:
+        node, pattern = work.pop()
+        if not isinstance(node, dict) or len(pattern) > 16:
+            continue
+        if node.get("$ref") == TEXT_DEFINITION:
+            found.add(pattern)
+            continue
+        if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            target: Any = schema
+            for part in node["$ref"][2:].split("/"):
+                target = target.get(part) if isinstance(target, dict) else None
+            work.append((target, pattern))
+        for key, child in (node.get("properties") or {}).items():
+            work.append((child, (*pattern, key)))
+        if isinstance(node.get("items"), dict):
+            work.append((node["items"], (*pattern, ANY_ITEM)))
+    return frozenset(found)
+
+
+def field_pattern(path: FieldPath) -> tuple[str, ...]:
+    """``path`` with its list indexes as ``ANY_ITEM``, to compare with ``text_fields``."""
+    return tuple(ANY_ITEM if isinstance(part, int) else part for part in path)
+
+
 def check_schema(doc: Document, value: dict[str, Any]) -> list[Problem]:
     """Every schema violation of ``value`` (the coerced tree of ``doc``), located.
 
