@@ -1,17 +1,26 @@
 """The ``directory247`` command: one verb per capability, each a thin ``main(argv)``.
 
-This is the only place that catches ``DirectoryError``: expected failures are printed as
-one line and turned into the exit code; anything else is a bug and keeps its traceback.
+This is the only place that catches expected failures, each printed as one line and turned
+into the exit code: ``DirectoryError`` (its own code); ``OSError``, which is environmental
+(a full disk, a read-only file system, a file-size limit, permission denied, a missing
+folder: the path, the cause and what to do, exit 1); SIGTERM and SIGHUP (how CI cancels a
+job, how a closed terminal ends one), turned into ``Terminated`` so the run unwinds through
+every ``finally`` that removes what it staged (exit 128 + the signal's number, as a shell
+reports a killed command); Ctrl-C (exit 130). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from . import __version__
-from .errors import DirectoryError
+from .errors import DirectoryError, Terminated, describe_os_error
 
 VERBS = {
     "new": "scaffold an entry for a State",
@@ -31,6 +40,37 @@ USAGE = "usage: directory247 [--version] VERB [ARGS...]\n\nverbs:\n" + "".join(
 ) + "\nRun 'directory247 VERB --help' for a verb's options.\n"
 
 
+#: The signals that end a run cleanly (SIGKILL cannot be caught: the next run copes with it).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_unwind() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into ``Terminated`` for the block, then restore the handlers.
+
+    Only the first signal raises: a second one while the run unwinds is ignored, so it
+    cannot cut short the cleanup that the first one started.
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    fired = False
+
+    def stop(number: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        raise Terminated(number, signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -45,12 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module = importlib.import_module(f".commands.{verb}", __package__)
     try:
-        code: int = module.main(rest)
+        with signals_unwind():
+            code: int = module.main(rest)
     except DirectoryError as exc:
         sys.stderr.write(f"directory247 {verb}: error: {exc}\n")
         return exc.exit_code
+    except OSError as exc:
+        sys.stderr.write(f"directory247 {verb}: error: {describe_os_error(exc)}\n")
+        return 1
     except SystemExit as exc:  # argparse's usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    except Terminated as exc:
+        sys.stderr.write(f"directory247 {verb}: stopped by {exc.name}; what this run had staged was removed\n")
+        return 128 + exc.signal_number
     except KeyboardInterrupt:
         sys.stderr.write("directory247: interrupted\n")
         return 130

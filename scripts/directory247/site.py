@@ -20,6 +20,16 @@ Read as a straight pipeline (``build_site``):
    the root ``index.html`` sends the reader to ``latest/``.
 5. The staging folder replaces ``--out`` by renames on one file system.
 
+Interrupted builds: the build holds an exclusive lock on the folder that holds ``--out``
+(``publish.exclusive``) and, when it takes it, repairs what an interrupted build left there:
+a site moved aside but never replaced (``.<out>.old-*`` with no ``<out>``) is put back, and
+leftover ``.<out>.staging-*`` and ``.<out>.old-*`` folders are removed, each with a note
+(``BuildResult.notes``). An exception or SIGTERM (the CLI turns it into ``Terminated``)
+stops the MkDocs subprocesses, removes the staging folder and leaves the old site in place.
+In the archive, hidden folders (``.staging-*`` of an interrupted or running release) are
+never read as releases, only noted: the build never removes anything in ``releases/``.
+Every ``OSError`` leaving the build names its path, so the CLI reports it in one line.
+
 Determinism: MkDocs reads ``SOURCE_DATE_EPOCH`` (set to the release time) for the sitemap,
 zip entries carry the release time and fixed permissions, and everything is written in a
 sorted order, so the same releases give the same bytes.
@@ -28,27 +38,31 @@ sorted order, so the same releases give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import publish
 from .errors import DirectoryError, UsageError
+from .formats import json_export
 from .pages import NAV, render_pages
 from .pages.common import GUIDES
 from .pages.published import PublishedRelease, parse_changes, parse_manifest
 from .pages.releases import bundle_name
 from .release_reachability import read_published
-from .writers import json_export
 
 VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
 FILE_NAME_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -56,7 +70,10 @@ MARKER = ".directory247-site"
 LATEST = "latest"
 #: zlib's fastest level: on these pages a fifth larger than the default level 6, in 40% of its time.
 ZIP_LEVEL = 1
-
+#: An ``OSError`` as Python prints it, in MkDocs' output: errno, cause, and the path(s) when given
+#: (a copy names its source and target: ``'a' -> 'b'``).
+_OS_ERROR = re.compile(r"\[Errno (?P<errno>\d+)\] (?P<cause>[^:\n]+)"
+                       r"(?:: '(?P<path>[^'\n]+)'(?: -> '(?P<target>[^'\n]+)')?)?")
 
 
 class SiteError(DirectoryError):
@@ -68,6 +85,8 @@ class BuildResult:
     out: Path
     versions: tuple[str, ...]  # oldest first
     seconds: float
+    #: what the build ignored or repaired on its way (leftovers of interrupted runs), one line each
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def latest(self) -> str:
@@ -111,11 +130,32 @@ def load_release(folder: Path) -> PublishedRelease:
                             reachability=reachability)
 
 
+def archive_folders(releases_dir: Path) -> tuple[list[Path], list[str]]:
+    """The release folders under ``releases_dir`` (those holding ``directory.json``), and a
+    note for each hidden folder passed over: ``.staging-*`` folders belong to a release that
+    is running or was interrupted (the next release removes those), and no release is ever
+    hidden."""
+    folders, notes = [], []
+    for path in sorted(releases_dir.iterdir()):
+        if not path.is_dir():
+            continue
+        if path.name.startswith("."):
+            if path.name.startswith(publish.STAGING_PREFIX):
+                notes.append(f"ignored {path}: the staging folder of a running or interrupted release "
+                             "(the next release removes a leftover one)")
+            elif (path / "directory.json").exists():
+                notes.append(f"ignored {path}: a hidden folder is never a release")
+            continue
+        if (path / "directory.json").exists():
+            folders.append(path)
+    return folders, notes
+
+
 def load_archive(releases_dir: Path) -> list[PublishedRelease]:
     """Every release under ``releases_dir``, oldest (lowest serial) first."""
     if not releases_dir.is_dir():
         raise UsageError(f"{releases_dir}: no releases folder; cut a release first ('directory247 release')")
-    folders = [p for p in sorted(releases_dir.iterdir()) if p.is_dir() and (p / "directory.json").exists()]
+    folders, _ = archive_folders(releases_dir)
     if not folders:
         raise UsageError(f"{releases_dir}: holds no release; cut one first ('directory247 release')")
     archive = sorted((load_release(f) for f in folders), key=lambda r: r.release.serial)
@@ -174,17 +214,62 @@ def staging_config(base_config: Path, docs: Path, site_dir: Path, guides: Sequen
 class MkDocsRun:
     config: Path
     epoch: int
+    #: where this run writes (named in the error when the disk or a limit stops it)
+    site_dir: Path | None = None
 
 
-def run_mkdocs(job: MkDocsRun) -> None:
+class MkDocsRunning:
+    """The MkDocs subprocesses of one build, so that a failure or SIGTERM stops them all
+    at once instead of waiting for each to finish."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[str]] = set()
+        self._stopped = False
+
+    def start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+        with self._lock:
+            if self._stopped:
+                raise SiteError("the build was stopped")
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True)
+            self._processes.add(process)
+            return process
+
+    def finished(self, process: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for process in self._processes:
+                process.terminate()
+
+
+def run_mkdocs(job: MkDocsRun, running: MkDocsRunning | None = None) -> None:
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(job.epoch))
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--config-file", str(job.config)],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip()
-        raise SiteError(f"mkdocs build --strict failed for {job.config.parent.name}:\n{output[-4000:]}")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--config-file", str(job.config)]
+    running = running or MkDocsRunning()
+    process = running.start(command, env)
+    try:
+        output, _ = process.communicate()
+    finally:
+        running.finished(process)
+    if process.returncode == 0:
+        return
+    where = job.site_dir or job.config.parent
+    if process.returncode == -signal.SIGXFSZ:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(where))
+    if process.returncode < 0:
+        raise SiteError(f"mkdocs build for {job.config.parent.name} was stopped by "
+                        f"{signal.Signals(-process.returncode).name}")
+    output = output.strip()
+    found = list(_OS_ERROR.finditer(output))
+    if found:  # the disk or the system stopped it, not the pages: report it as such
+        last = found[-1]
+        raise OSError(int(last["errno"]), last["cause"], last["path"] or str(where), None, last["target"])
+    raise SiteError(f"mkdocs build --strict failed for {job.config.parent.name}:\n{output[-4000:]}")
 
 
 # --- 3. the offline bundle, from the web build ------------------------------------------
@@ -234,7 +319,8 @@ def write_zip(files: Iterable[tuple[str, bytes]], target: Path, *, top: str, mom
     """Deterministic zip of ``(name, data)`` under folder ``top``: names in the order given (sorted
     by the callers), fixed times and modes."""
     stamp = _zip_time(moment)
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
+    with publish.naming(target), zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED,
+                                                 compresslevel=ZIP_LEVEL) as archive:
         for name, data in files:
             info = zipfile.ZipInfo(f"{top}/{name}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -288,17 +374,53 @@ def _check_replaceable(out: Path) -> None:
                          "refusing to replace it, choose another --out")
 
 
+def _old_prefix(out: Path) -> str:
+    return f".{out.name}.old-"
+
+
+def _staging_prefix(out: Path) -> str:
+    return f".{out.name}.staging-"
+
+
 def swap_in(staged: Path, out: Path) -> None:
-    """Replace ``out`` by ``staged`` with renames on one file system; the old site is removed after."""
+    """Replace ``out`` by ``staged`` with renames on one file system; the old site is removed after.
+
+    If the second rename fails or is interrupted (SIGTERM), the old site is put back. A
+    SIGKILL between the renames leaves ``.<out>.old-*`` without ``<out>``: the next build
+    puts it back first (``recover_out``).
+    """
     if not out.exists():
         os.replace(staged, out)
         return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    old = out.with_name(f"{_old_prefix(out)}{os.getpid()}")
     if old.exists():
         shutil.rmtree(old)
-    os.replace(out, old)
-    os.replace(staged, out)
-    shutil.rmtree(old)
+    try:
+        os.replace(out, old)
+        os.replace(staged, out)
+    except BaseException:
+        # Checked on disk rather than with a flag: a signal may arrive between a rename and
+        # any statement after it.
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
+    # The new site is in place; an old one that cannot be removed now goes at the next build.
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_out(out: Path) -> list[str]:
+    """Repair what an interrupted build left beside ``out``; one note per repair.
+
+    Call only holding the lock of ``out.parent`` (``publish.exclusive`` yielded True).
+    """
+    notes = []
+    olds = sorted((p for p in out.parent.glob(f"{_old_prefix(out)}*") if p.is_dir() and not p.is_symlink()),
+                  key=lambda p: p.stat().st_mtime)
+    if olds and not out.exists() and not out.is_symlink():
+        os.replace(olds[-1], out)  # the most recent site, moved aside by a build killed mid-swap
+        notes.append(f"put back {out} from {olds[-1].name}: a build was interrupted while swapping the site in")
+    notes += publish.remove_leftovers(out.parent, (_staging_prefix(out), _old_prefix(out)), work="site build")
+    return notes
 
 
 # --- the pipeline -----------------------------------------------------------------------
@@ -309,14 +431,32 @@ def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Pa
     the pinned release key) runs on every release folder first and raises to refuse one."""
     started = time.monotonic()
     out = out.absolute()
-    _check_replaceable(out)
-    if check_release is not None and releases_dir.is_dir():
-        for folder in sorted(p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            check_release(folder)
-    archive = load_archive(releases_dir)
+    if not releases_dir.is_dir():
+        raise UsageError(f"{releases_dir}: no releases folder; cut a release first ('directory247 release')")
+    with publish.exclusive(out.parent, work="a site build") as first:
+        notes = recover_out(out) if first else []
+        _check_replaceable(out)
+        notes += archive_folders(releases_dir)[1]
+        if check_release is not None:
+            for folder in sorted(p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                check_release(folder)
+        archive = load_archive(releases_dir)
+        _build(out, releases_dir, archive, docs_dir=docs_dir, base_config=base_config, jobs=jobs)
+    return BuildResult(out=out, versions=tuple(r.version for r in archive), seconds=time.monotonic() - started,
+                       notes=tuple(notes))
+
+
+def _write(path: Path, data: bytes) -> None:
+    with publish.naming(path):
+        path.write_bytes(data)
+
+
+def _build(out: Path, releases_dir: Path, archive: Sequence[PublishedRelease], *, docs_dir: Path,
+           base_config: Path, jobs: int) -> None:
+    """Build every release into a staging folder beside ``out`` and swap it in."""
     guides = guides_in(docs_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    with publish.naming(out.parent):
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
     try:
         site_root = staging / "site"
         work = staging / "work"
@@ -326,11 +466,17 @@ def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Pa
             docs = work / item.version / "docs"
             stage_docs(docs, docs_dir, render_pages(archive[: index + 1], guides=guides))
             config = work / item.version / "mkdocs.yml"
-            config.write_text(staging_config(base_config, docs, site_root / item.version, guides, versioned=True),
-                              encoding="utf-8")
-            runs.append(MkDocsRun(config=config, epoch=int(item.release.released.timestamp())))
+            _write(config, staging_config(base_config, docs, site_root / item.version, guides,
+                                          versioned=True).encode("utf-8"))
+            runs.append(MkDocsRun(config=config, epoch=int(item.release.released.timestamp()),
+                                  site_dir=site_root / item.version))
+        running = MkDocsRunning()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(run_mkdocs, runs))
+            try:
+                list(pool.map(lambda job: run_mkdocs(job, running), runs))
+            except BaseException:
+                running.stop()  # one failed, or SIGTERM: the others need not finish
+                raise
 
         downloads = site_root / "downloads"
         copy_downloads(archive, releases_dir, downloads)
@@ -345,14 +491,17 @@ def build_site(out: Path, releases_dir: Path, *, docs_dir: Path, base_config: Pa
 
         newest = archive[-1].version
         shutil.copytree(site_root / newest, site_root / LATEST, copy_function=_link_or_copy)
-        (site_root / "versions.json").write_bytes(versions_json(archive))
-        (site_root / "index.html").write_text(
-            redirect_page(f"{LATEST}/index.html", "Directory of 24/7 contact points"), encoding="utf-8")
-        (site_root / MARKER).write_text(f"built by directory247 from release {newest}\n", encoding="utf-8")
+        _write(site_root / "versions.json", versions_json(archive))
+        _write(site_root / "index.html",
+               redirect_page(f"{LATEST}/index.html", "Directory of 24/7 contact points").encode("utf-8"))
+        _write(site_root / MARKER, f"built by directory247 from release {newest}\n".encode())
         swap_in(site_root, out)
+    except OSError as error:
+        if error.filename is None and not isinstance(error, shutil.Error):
+            error.filename = str(staging)  # at least the disk it happened on
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(out=out, versions=tuple(r.version for r in archive), seconds=time.monotonic() - started)
 
 
-__all__ = ["BuildResult", "SiteError", "build_site", "load_archive", "load_release"]
+__all__ = ["BuildResult", "SiteError", "archive_folders", "build_site", "load_archive", "load_release"]
