@@ -565,6 +565,7 @@ def test_new_entry_in_a_folder_it_may_not_write(project: Path, demo_home: Path, 
 def test_new_entry_where_the_project_is_missing(project: Path, demo_home: Path) -> None:
     env_root = project.parent / "gone"
     result = subprocess.run(directory247("new", "FR"), cwd=project, capture_output=True, text=True, check=False,
+                            timeout=TIMEOUT,
                             env=dict(environment(project, demo_home), DIRECTORY247_ROOT=str(env_root)))
     line = one_line_error(result, "new")
     assert line.endswith("/gone/directory: No such file or directory; check the path (a folder on it may be "
