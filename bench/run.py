@@ -109,11 +109,9 @@ def _site_available() -> bool:
 
 def _forget_keys() -> None:
     """Networks share their State keys; each is measured as if it ran in its own process."""
-    from directory247 import signatures
+    from directory247.trust import forget_keys
 
-    signatures._keyring.cache_clear()
-    with signatures._parsed_keys_lock:
-        signatures._parsed_keys.clear()
+    forget_keys()
 
 
 def stage_validate(fixture: generate.Fixture, work: Path) -> StageResult:
@@ -145,10 +143,9 @@ def stage_gpgv_loop(fixture: generate.Fixture, work: Path) -> StageResult:
 
 
 def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
-    from directory247.cache import StatusCache
     from directory247.check import ENTRY_NAME, SignatureJob, load_trusted, verify_signatures
     from directory247.repository import WorkTree
-    from directory247.signatures import Verified
+    from directory247.trust import StatusCache, Verified
 
     now = dt.datetime.now(dt.UTC)
     start = _start()
@@ -169,8 +166,8 @@ def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
 
 
 def _check(fixture: generate.Fixture, work: Path) -> StageResult:
-    from directory247.cache import StatusCache
     from directory247.check import run_check
+    from directory247.trust import StatusCache
 
     now = dt.datetime.now(dt.UTC)
     start = _start()

@@ -27,7 +27,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from directory247.gpgbatch import packet
+from directory247.trust.openpgp import packet
 
 _HOMES: list[Path] = []
 # gpg-agent's socket lives in the home; a Unix socket path must stay under ~108 bytes.

@@ -26,11 +26,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(autouse=True, params=["gpgv", "batch"])
 def verifier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every case twice: with gpgv per entry, and with the batch fast path (gpgbatch) on for
+    """Every case twice: with gpgv per entry, and with the batch fast path (trust.batch) on for
     any number of entries. The verdicts and messages must be the same."""
-    from directory247 import gpgbatch
+    from directory247.trust import batch
 
-    monkeypatch.setattr(gpgbatch, "BATCH_MIN", 1 if request.param == "batch" else 10**9)
+    monkeypatch.setattr(batch, "BATCH_MIN", 1 if request.param == "batch" else 10**9)
     return str(request.param)
 
 
@@ -377,7 +377,7 @@ def test_demo_directory_passes_check(monkeypatch: pytest.MonkeyPatch, capsys: py
 # --- the verification cache never accepts what a cold run rejects -------------------------------
 
 def _cold_and_cached(repo: Repo, cache_path: Path, now: dt.datetime = NOW) -> tuple[list[str], list[str]]:
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     cold = [f"{p.path}: {p.message}" for p in run_check(repo.path, base=None, now=now).problems
             if p.severity == "error"]
@@ -390,7 +390,7 @@ def _cold_and_cached(repo: Repo, cache_path: Path, now: dt.datetime = NOW) -> tu
 
 @pytest.mark.parametrize("damage", ["entry", "signature", "key", "authorisations", "expiry"])
 def test_cache_cannot_accept_what_cold_run_rejects(repo: Repo, tmp_path: Path, damage: str) -> None:
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     cache_path = tmp_path / "cache.json"
     if damage == "expiry":
@@ -423,7 +423,7 @@ def test_cache_cannot_accept_what_cold_run_rejects(repo: Repo, tmp_path: Path, d
 
 
 def test_cache_hits_on_unchanged_entries(repo: Repo, tmp_path: Path) -> None:
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     first = StatusCache(tmp_path / "c.json")
     run_check(repo.path, base=None, now=NOW, cache=first)
@@ -450,7 +450,7 @@ def test_diff_summarises_a_change_per_state(repo: Repo, monkeypatch: pytest.Monk
 
 
 def test_cache_rejudges_a_revoked_key(repo: Repo, tmp_path: Path) -> None:
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     doomed = gpgtools.generate_key(repo.home, "doomed NO <doomed2@test.example>")
     repo.authorise({"NO": [doomed], "SE": [repo.keys["SE"]]}, serial=2)
@@ -465,7 +465,7 @@ def test_cache_rejudges_a_revoked_key(repo: Repo, tmp_path: Path) -> None:
 
 
 def test_cache_rejudges_a_signature_from_the_future(repo: Repo, tmp_path: Path) -> None:
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     repo.sign_entry("NO", faked_time=NOW + dt.timedelta(days=1))
     later = NOW + dt.timedelta(days=2)
@@ -480,7 +480,7 @@ def test_cache_rejudges_a_signature_from_the_future(repo: Repo, tmp_path: Path) 
 def test_cache_key_covers_the_authorisations(repo: Repo, tmp_path: Path) -> None:
     """Same keys, same entries, same signatures: only keys/authorisations.yaml changed (a new
     serial, re-signed by the root), and no cached verdict is used."""
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     first = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=first).ok
@@ -493,12 +493,10 @@ def test_cache_key_covers_the_authorisations(repo: Repo, tmp_path: Path) -> None
 
 
 def test_warm_run_reads_no_key_with_gpg(repo: Repo, tmp_path: Path) -> None:
-    from directory247 import signatures
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache, forget_keys
 
     def forget() -> None:  # as a new process would start: with no key read yet
-        signatures._keyring.cache_clear()
-        signatures._parsed_keys.clear()
+        forget_keys()
 
     forget()
     first = StatusCache(tmp_path / "c.json")
@@ -576,7 +574,7 @@ def test_removal_is_no_licence_while_the_state_is_authorised(repo: Repo) -> None
 
 
 def test_cache_lives_outside_the_checkout(tmp_path: Path) -> None:
-    from directory247.cache import default_cache_path
+    from directory247.trust import default_cache_path
 
     path = default_cache_path({"XDG_CACHE_HOME": str(tmp_path)})
     assert path.parent == tmp_path / "directory247"
@@ -597,7 +595,7 @@ def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: 
     """The warm run takes the authorisations' reading from the cache: the same as a fresh one,
     and a damaged or foreign cached reading is never used."""
     from directory247.authorisations import _parsed_key, parse_authorisations
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     data = repo.read("keys/authorisations.yaml")
     fresh = parse_authorisations(data)
@@ -621,7 +619,7 @@ def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: 
 def test_authorisations_are_not_cached_when_the_reading_code_cannot_be_read(
         repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from directory247 import authorisations
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     monkeypatch.setattr(authorisations, "_reading_digest", lambda: None)
     cache = StatusCache(tmp_path / "c.json")
@@ -634,7 +632,7 @@ def test_a_signing_key_gpg_did_not_read_is_refused(repo: Repo, tmp_path: Path) -
     """Expiry and revocation at the time of the check come from gpg's reading of the key: a
     verdict naming a signing key that reading does not hold (here, a cache edited to say so)
     cannot be accepted."""
-    from directory247.cache import StatusCache
+    from directory247.trust import StatusCache
 
     first = StatusCache(tmp_path / "c.json")
     assert run_check(repo.path, base=None, now=NOW, cache=first).ok

@@ -35,7 +35,7 @@ from directory247.release import (
     latest_release,
     next_version,
 )
-from directory247.signatures import GnuPG
+from directory247.trust import GnuPG
 from directory247.validation import validate_files
 from directory247.verify import verify_release
 

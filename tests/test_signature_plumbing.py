@@ -1,5 +1,5 @@
 """How signatures are checked fast without checking less: every authorised key read with one gpg call
-(``signatures.preload_keys``) gives, for every key set, exactly what reading that set alone gives, or is
+(``trust.keys.preload_keys``) gives, for every key set, exactly what reading that set alone gives, or is
 not used at all; gpgv gets its inputs through pipes (or files, when large) and exactly those bytes."""
 
 from __future__ import annotations
@@ -14,16 +14,21 @@ from pathlib import Path
 import pytest
 
 import gpgtools
-from directory247 import signatures
-from directory247.errors import TrustError
-from directory247.signatures import _Keyring, _keyring, _keyring_binary, _read_keys, material_cache_key, preload_keys
+from directory247 import trust
+from directory247.errors import SignatureError, TrustError
+from directory247.trust import gnupg
+from directory247.trust.keys import (
+    Keyring,
+    keyring,
+    material_cache_key,
+    preload_keys,
+    read_keyring,
+    remembered_key_files,
+)
 
 
 def _forget() -> None:
-    _keyring.cache_clear()
-    _keyring_binary.cache_clear()
-    with signatures._parsed_keys_lock:
-        signatures._parsed_keys.clear()
+    trust.forget_keys()
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +55,8 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return found
 
 
-def _alone(key_set: tuple[bytes, ...]) -> _Keyring:
-    binary = b"".join(signatures._dearmor_key(number, key) for number, key in enumerate(key_set, start=1))
-    return _Keyring(keys=_read_keys(binary, "gpg"))
+def _alone(key_set: tuple[bytes, ...]) -> Keyring:
+    return read_keyring(key_set, "gpg")
 
 
 def test_every_key_set_reads_the_same_after_one_batch(keys: dict[str, bytes]) -> None:
@@ -60,24 +64,23 @@ def test_every_key_set_reads_the_same_after_one_batch(keys: dict[str, bytes]) ->
     expected = [_alone(key_set) for key_set in sets]
     _forget()
     preload_keys(keys.values())
-    with signatures._parsed_keys_lock:
-        batched = len(signatures._parsed_keys)
+    batched = remembered_key_files()
     # "plain", "binary_plain" and "two_in_one" share a key, as do "expired" and "two_in_one":
     # those four cannot be attributed from one batch and are read the old way.
     assert batched == 2
-    assert [_keyring(key_set, "gpg") for key_set in sets] == expected
-    revoked = _keyring((keys["revoked"],), "gpg")
+    assert [keyring(key_set, "gpg") for key_set in sets] == expected
+    revoked = keyring((keys["revoked"],), "gpg")
     assert [m.revoked for m in revoked.keys.values()] == [True]
-    expired = _keyring((keys["expired"],), "gpg")
+    expired = keyring((keys["expired"],), "gpg")
     assert all(m.expires is not None and m.expires < dt.datetime.now(dt.UTC) for m in expired.keys.values())
-    assert len(_keyring((keys["with_sub"],), "gpg").keys) == 2
+    assert len(keyring((keys["with_sub"],), "gpg").keys) == 2
 
 
 def test_an_unreadable_key_is_still_reported_with_its_number(keys: dict[str, bytes]) -> None:
     broken = keys["plain"].replace(b"\n=", b"\n=AAAA", 1)
     preload_keys([keys["with_sub"], broken])
     with pytest.raises(TrustError, match=r"authorised key #2 cannot be read: armor is damaged"):
-        _keyring((keys["with_sub"], broken), "gpg")
+        keyring((keys["with_sub"], broken), "gpg")
 
 
 def test_keys_read_in_the_background_are_waited_for(keys: dict[str, bytes]) -> None:
@@ -86,10 +89,10 @@ def test_keys_read_in_the_background_are_waited_for(keys: dict[str, bytes]) -> N
     _forget()
     thread = preload_keys([keys["with_sub"], keys["revoked"], keys["expired"]], background=True)
     assert thread is not None
-    results: dict[int, _Keyring] = {}
+    results: dict[int, Keyring] = {}
 
     def read(index: int) -> None:
-        results[index] = _keyring(sets[index], "gpg")
+        results[index] = keyring(sets[index], "gpg")
 
     readers = [threading.Thread(target=read, args=(index,)) for index in range(len(sets))]
     for reader in readers:
@@ -103,16 +106,16 @@ def test_key_readings_come_from_the_cache_for_the_day(keys: dict[str, bytes], mo
                                                       tmp_path: Path) -> None:
     cache: dict[str, list[list[str]]] = {}
     preload_keys([keys["with_sub"], keys["revoked"]], cache=cache)
-    expected = [_keyring((keys["with_sub"],), "gpg"), _keyring((keys["revoked"],), "gpg")]
+    expected = [keyring((keys["with_sub"],), "gpg"), keyring((keys["revoked"],), "gpg")]
     assert len(cache) == 2
     _forget()
 
     def no_gpg(binary: bytes, gpg_binary: str) -> None:
         raise AssertionError("gpg was started although the cache holds every key")
 
-    monkeypatch.setattr(signatures, "_show_keys", no_gpg)
+    monkeypatch.setattr(gnupg, "show_keys", no_gpg)
     preload_keys([keys["with_sub"], keys["revoked"]], cache=cache)
-    assert [_keyring((keys["with_sub"],), "gpg"), _keyring((keys["revoked"],), "gpg")] == expected
+    assert [keyring((keys["with_sub"],), "gpg"), keyring((keys["revoked"],), "gpg")] == expected
     today = dt.date(2026, 11, 28)
     assert material_cache_key("gpg", keys["plain"], today) != material_cache_key(
         "gpg", keys["plain"], today + dt.timedelta(days=1))
@@ -133,33 +136,33 @@ def test_any_size_of_data_is_verified_exactly(signer: tuple[Path, str, bytes], s
     data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
     signature = gpgtools.sign(home, fpr, data)
     now = dt.datetime.now(dt.UTC)
-    verified = signatures.verify(data, signature, keys=[public], allowed={fpr}, now=now, label="f")
+    verified = trust.verify(data, signature, keys=[public], allowed={fpr}, now=now, label="f")
     assert verified.primary_fingerprint == fpr
-    with pytest.raises(signatures.SignatureError, match="BAD signature"):
-        signatures.verify(data + b"!", signature, keys=[public], allowed={fpr}, now=now, label="f")
+    with pytest.raises(SignatureError, match="BAD signature"):
+        trust.verify(data + b"!", signature, keys=[public], allowed={fpr}, now=now, label="f")
 
 
 def test_a_missing_gpgv_is_an_explained_error(signer: tuple[Path, str, bytes]) -> None:
     home, fpr, public = signer
     signature = gpgtools.sign(home, fpr, b"data")
-    with pytest.raises(signatures.SignatureError, match="'no-such-gpgv' was not found; install GnuPG"):
-        signatures.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC),
+    with pytest.raises(SignatureError, match="'no-such-gpgv' was not found; install GnuPG"):
+        trust.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC),
                           label="f", gpgv_binary="no-such-gpgv")
 
 
 def test_descriptors_handed_to_gpgv_stay_clear_of_its_own() -> None:
     low = os.open(os.devnull, os.O_RDONLY)
-    moved = signatures._high(low)
+    moved = gnupg.move_high(low)
     try:
-        assert moved >= signatures._FIRST_PASSED_FD
+        assert moved >= gnupg.FIRST_PASSED_FD
         assert not os.get_inheritable(moved)
     finally:
         os.close(moved)
-    pipe = signatures._filled_pipe(b"abc")
-    assert pipe is not None and pipe >= signatures._FIRST_PASSED_FD
+    pipe = gnupg.filled_pipe(b"abc")
+    assert pipe is not None and pipe >= gnupg.FIRST_PASSED_FD
     assert os.read(pipe, 10) == b"abc"
     os.close(pipe)
-    assert signatures._filled_pipe(b"x" * 10_000_000) is None  # more than any pipe holds: a file is used
+    assert gnupg.filled_pipe(b"x" * 10_000_000) is None  # more than any pipe holds: a file is used
 
 
 def test_keys_read_in_the_background_without_gpg_leave_the_error_to_verify(
@@ -170,6 +173,6 @@ def test_keys_read_in_the_background_without_gpg_leave_the_error_to_verify(
     thread.join()
     assert capsys.readouterr().err == ""  # no traceback from the reader thread
     signature = gpgtools.sign(home, fpr, b"data")
-    with pytest.raises(signatures.SignatureError, match="cannot read the authorised keys: 'no-such-gpg' was not found"):
-        signatures.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC), label="f",
+    with pytest.raises(SignatureError, match="cannot read the authorised keys: 'no-such-gpg' was not found"):
+        trust.verify(b"data", signature, keys=[public], allowed={fpr}, now=dt.datetime.now(dt.UTC), label="f",
                           gpg_binary="no-such-gpg")

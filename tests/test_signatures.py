@@ -15,7 +15,7 @@ import pytest
 
 import gpgtools
 from directory247.errors import SignatureError, TrustError
-from directory247.signatures import GnuPG, Verified, verify
+from directory247.trust import GnuPG, Verified, verify
 
 # CRLF and LF both present, so a text-mode signature verifies over different bytes.
 ENTRY = b"code: NO\r\nname: Norway\nserial: 3\n"

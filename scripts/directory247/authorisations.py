@@ -31,7 +31,7 @@ from .loader import coerce, load_entry
 from .paths import schema_dir
 from .repository import Snapshot
 from .schema import fast_check
-from .signatures import POLICY_VERSION, verify
+from .trust import POLICY_VERSION, verify
 
 ROOT_KEY = "keys/root.asc"
 AUTHORISATIONS = "keys/authorisations.yaml"
@@ -181,7 +181,7 @@ def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | 
 
     The root key is ``root_key`` when given (the trusted base's, when checking a change to
     keys), else the snapshot's own ``keys/root.asc``; ``root_fingerprint`` pins it further.
-    ``cache``: a verification cache for the root signature (see ``signatures.verify``);
+    ``cache``: a verification cache for the root signature (see ``trust.verify``);
     ``parsed``: its section for the reading of the authorisations (``parse_authorisations``).
     """
     where = snapshot.label

@@ -6,7 +6,7 @@ revision given with ``--base``, or the working tree itself when there is none (a
 checkout, or the protected branch when cutting a release). It collects every problem:
 
 - every entry validates (strict YAML, schema, rules);
-- every entry has ``<cc>.yaml.asc``, one signature that meets the policy in ``signatures``
+- every entry has ``<cc>.yaml.asc``, one signature that meets the policy in ``trust``
   and comes from a key the *base* authorises for that State (so a key added in the same
   change cannot sign, and one State's key cannot sign another State's entry);
 - an added or changed entry has a ``serial`` higher than at the base (no replay);
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import archive_rules, gpgbatch
+from . import archive_rules
 from .authorisations import (
     AUTHORISATIONS,
     AUTHORISATIONS_SIGNATURE,
@@ -40,14 +40,12 @@ from .authorisations import (
     load_trust,
     parse_authorisations,
 )
-from .cache import StatusCache
 from .errors import DirectoryError, SignatureError
-from .gpgbatch import StatusLines
 from .loader import load_entry
 from .model import Entry, Signer
 from .problems import Problem, Severity, has_errors
 from .repository import GitRevision, Snapshot, WorkTree
-from .signatures import Verified, has_cached_verdict, preload_keys, verify
+from .trust import StatusCache, StatusLines, Verified, batch, has_cached_verdict, preload_keys, verify
 from .validation import EntryResult, validate_entry
 
 if TYPE_CHECKING:
@@ -153,12 +151,12 @@ def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust
     material = cache.key_material if cache is not None else None
     needed = [key for job in jobs for key in trust.keys_for(job.code)]
     readers: list[threading.Thread | None] = []
-    if len(unknown) >= gpgbatch.BATCH_MIN:  # one gpg per core for many entries (see gpgbatch)
+    if len(unknown) >= batch.BATCH_MIN:  # one gpg per core for many entries (see trust.batch)
         batched = {key for job in unknown for key in trust.keys_for(job.code)}
         # The batch reads its own keys; the others (release keys...) are read meanwhile.
         readers.append(preload_keys([key for key in [*needed, *trust.keys.values()] if key not in batched],
                                     cache=material, background=True, readers=1))
-        gpgbatch.prefill([gpgbatch.BatchItem(job.code, tuple(trust.keys_for(job.code)), job.signature, job.data)
+        batch.prefill([batch.BatchItem(job.code, tuple(trust.keys_for(job.code)), job.signature, job.data)
                           for job in unknown], statuses, context=context, groups=workers, material_cache=material)
         unknown = [job for job in unknown if not known(job)]
     # Every other authorised key read in a few gpg calls (not one per State) while gpgv
@@ -193,7 +191,7 @@ def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.dat
     """The verdict on each job's signature, by entry path: ``Verified`` or the
     ``SignatureError`` saying which rule failed. gpgv runs in a pool of ``workers`` threads
     (default: one per core), after one batch run of gpg per core for many entries
-    (``gpgbatch``); this is the verification half of ``run_check``."""
+    (``trust.batch``); this is the verification half of ``run_check``."""
     workers = workers or default_workers()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return _collect(_submit(pool, jobs, trust, now, cache, workers), progress)
@@ -214,7 +212,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
               progress: Progress | None = None) -> CheckOutcome:
     """Check the working tree at ``root`` against the trusted ``base`` revision (or itself).
 
-    ``cache`` (see ``cache.py``) skips gpgv for signatures verified before over the same
+    ``cache`` (see ``trust.cache``) skips gpgv for signatures verified before over the same
     bytes and keys; every other rule runs again. ``progress`` is called with
     ``(stage, done, total)`` as entries are validated and signatures verified."""
     change = WorkTree(root)

@@ -25,7 +25,7 @@ from .entry_yaml import dump
 from .errors import DirectoryError
 from .paths import project_root
 from .publish import write_atomic
-from .signatures import verify
+from .trust import verify
 
 DEMO_KEYS_DIR = "demo-keys"
 EXPIRY = "2031-12-31"

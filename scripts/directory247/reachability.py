@@ -11,7 +11,7 @@ A record says that on ``date`` the Secretariat tested one contact point of ``sta
 
 The records are the Secretariat's word about a Party, so they count only when the root key
 named in the trusted authorisations signed them, under the full policy of
-``signatures.verify``. ``load_reachability`` verifies the signature *before* it reads the
+``trust.verify``. ``load_reachability`` verifies the signature *before* it reads the
 content, and refuses (``ReachabilityError``) a file that is unsigned, changed after
 signing, signed by any other key, or marked demo/production against the network of the
 trust. A missing file (and signature) is no error: no test has been recorded yet.
@@ -52,7 +52,7 @@ from .paths import schema_dir
 from .problems import FieldPath, Problem, Severity, field_name
 from .repository import Snapshot, WorkTree
 from .rules import parse_date
-from .signatures import Verified, verify
+from .trust import Verified, verify
 
 REACHABILITY = "reachability/tests.yaml"
 REACHABILITY_SIGNATURE = REACHABILITY + ".asc"

@@ -51,7 +51,7 @@ from .formats.export import Build, Export
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, VERSION_FOLDER, Manifest
 from .model import Entry, Release, Signer, timestamp
 from .reachability import Reachability
-from .signatures import FUTURE_TOLERANCE
+from .trust import FUTURE_TOLERANCE
 from .verify import RELEASE_KEY_FILE, verify_archived, verify_release
 
 if TYPE_CHECKING:

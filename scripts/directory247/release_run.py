@@ -35,7 +35,7 @@ from .reachability import ReachabilityError, load_reachability
 from .release import cut_release, latest_release, refresh_index
 from .release_reachability import reachability_unchanged
 from .repository import WorkTree
-from .signatures import GnuPG
+from .trust import GnuPG
 
 if TYPE_CHECKING:
     from .progress import Progress

@@ -5,7 +5,7 @@ This module owns the one sequence shared by ``sign`` and ``confirm``:
 1. ``sign_entry`` validates the exact bytes about to be published, picks the user's secret
    key that the trusted authorisations allow for the State (or the one named), signs with
    the user's own GnuPG, and verifies the new signature under the gate's policy
-   (``signatures.verify`` with only that State's authorised keys). Nothing is written.
+   (``trust.verify`` with only that State's authorised keys). Nothing is written.
 2. ``write_signed`` puts the entry (when its bytes changed) and ``<file>.asc`` on disk, each
    atomically; if the second write fails, the entry is put back, so the pair on disk is
    always one that was signed together.
@@ -14,7 +14,7 @@ Signing happens before any write on purpose: a ``confirm`` whose signing fails (
 wrong key, agent locked) must not leave an edited entry behind with a stale signature.
 
 Not owned here: reading and parsing command-line arguments, printing (the commands do
-that), the acceptance policy itself (``signatures``), and which keys are authorised
+that), the acceptance policy itself (``trust``), and which keys are authorised
 (``authorisations``).
 """
 
@@ -29,7 +29,7 @@ from .check import name_other_state
 from .errors import DirectoryError, SignatureError, UsageError
 from .problems import Problem
 from .publish import write_atomic
-from .signatures import GnuPG, Verified, verify
+from .trust import GnuPG, Verified, verify
 from .validation import file_code, read_entry_file, validate_entry
 
 

@@ -5,7 +5,7 @@ order, and otherwise raises ``ReleaseError`` (or ``SignatureError``) whose messa
 line starting with the file at fault:
 
 1. ``manifest.json`` and ``manifest.json.asc`` are regular files of sane size;
-2. ``manifest.json.asc`` passes the whole signature policy of ``signatures.verify`` with the
+2. ``manifest.json.asc`` passes the whole signature policy of ``trust.verify`` with the
    pinned release-key fingerprint as the ONLY allowed signer; the key material given is used
    only as a carrier for that fingerprint, so a swapped key file cannot help;
 3. the manifest parses, names the pinned key as its ``release_key``, claims a validity
@@ -55,11 +55,11 @@ from pathlib import Path
 from . import manifest as manifests
 from . import pinned
 from .errors import DirectoryError, ReleaseError, TrustError, UsageError
+from .formats.common import dumps
 from .manifest import MANIFEST, MANIFEST_SIGNATURE, VERSION_FOLDER, Manifest
 from .model import parse_timestamp, timestamp
 from .publish import write_atomic
-from .signatures import FUTURE_TOLERANCE, verify
-from .formats.common import dumps
+from .trust import FUTURE_TOLERANCE, verify
 
 #: The file a release ships its public release key in (the default key for ``verify``).
 RELEASE_KEY_FILE = "release-key.asc"

@@ -6,11 +6,11 @@ import datetime as dt
 import sys
 
 from .. import report
-from ..cache import StatusCache, default_cache_path
 from ..check import run_check
 from ..errors import UsageError
 from ..paths import project_root
 from ..progress import terminal_progress
+from ..trust import StatusCache, default_cache_path
 from . import add_format, parser
 
 

@@ -20,8 +20,8 @@ from ..freshness import EntryNotLoadable, confirm_edit
 from ..paths import project_root
 from ..repository import WorkTree
 from ..rules import confirmation_due
-from ..signatures import GnuPG
 from ..signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
+from ..trust import GnuPG
 from . import date_argument, parser
 
 

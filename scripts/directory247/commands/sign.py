@@ -10,8 +10,8 @@ from .. import report
 from ..authorisations import load_trust
 from ..paths import project_root
 from ..repository import WorkTree
-from ..signatures import GnuPG
 from ..signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
+from ..trust import GnuPG
 from . import parser
 
 

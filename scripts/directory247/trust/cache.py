@@ -4,7 +4,7 @@ Keys are digests of everything a verdict depends on (policy version, the whole t
 base — root key, authorisations, their signature and every authorised key —, the State's key
 files, the signature file and the entry, all as given), so changing one byte of any of them
 misses the cache; the time-dependent rules (expiry, revocation, "not from the future") are
-never cached but applied again on every run (see ``signatures.verify``). Beside the
+never cached but applied again on every run (see ``verifier.verify``). Beside the
 verdicts, ``key_material`` keeps gpg's reading of each authorised key (fingerprints, expiry
 time, revoked or not) under a digest of the key's bytes and the day, and ``parsed`` the
 strict reading of the authorisations under a digest of their bytes, the schema and the
@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from .publish import write_atomic
+from ..publish import write_atomic
 
 CACHE_NAME = "verify-status-v2.json"
 
