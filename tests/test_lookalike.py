@@ -299,3 +299,9 @@ def test_every_zone_field_refuses_another_countrys_zone() -> None:
         found = _findings(_with(_demo_tree(), pattern, "Europe/Stockholm"))
         assert any(field == _name(pattern) and "not of Norway" in message for field, message in found)
 
+
+
+def test_a_state_without_numbering_plan_or_zone_is_asked_nothing() -> None:
+    assert rules.check_phone_country("+4721234567", "BV", None) is None  # Bouvet Island
+    assert rules.check_zone_country("Europe/Oslo", "BV", None) is None
+    assert rules.check_phone_country("+4721234567", "BV", "SE") is not None  # what is written is checked

@@ -306,7 +306,9 @@ def check_phone_country(number: str, state: str, abroad: str | None) -> tuple[st
 
     Calling codes are shared (+1, +7, +44 with dependencies, +47 with Svalbard), so the
     number is judged by the numbering plan of each country, not by its code. Numbers of no
-    country (+800, +870 Inmarsat, +881 satellite...) are not another country's."""
+    country (+800, +870 Inmarsat, +881 satellite...) are not another country's, and a State
+    with no numbering plan of its own (Antarctica, Bouvet Island...) can only give numbers of
+    others: there, as for a State the tz database lists no zone for, nothing is asked."""
     parsed = phonenumbers.parse(number, None)
     region = _phone_facts(number)[1]
     # A number is valid for the first region of its calling code whose plan matches; ask
@@ -315,7 +317,7 @@ def check_phone_country(number: str, state: str, abroad: str | None) -> tuple[st
     no_country = region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
     owner = f"{country_name(region)} (+{parsed.country_code})"
     if abroad is None:
-        if home or no_country:
+        if home or no_country or not phonenumbers.country_code_for_region(state):
             return None
         return ("number", f"'{number}' is a number of {owner}, not of {country_name(state)}; give a number of "
                           f"{country_name(state)}, or, if this number abroad is deliberate, add 'abroad: {region}' "
