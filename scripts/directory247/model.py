@@ -24,13 +24,14 @@ def _drop_none(pairs: dict[str, Any]) -> dict[str, Any]:
 class Phone:
     number: str  # E.164
     kind: str  # "24/7" | "office" | "mobile" | "fax"
+    abroad: str | None = None  # the country of a number deliberately not the State's
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Phone:
-        return cls(number=d["number"], kind=d["kind"])
+        return cls(number=d["number"], kind=d["kind"], abroad=d.get("abroad"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "kind": self.kind}
+        return _drop_none({"number": self.number, "kind": self.kind, "abroad": self.abroad})
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ContactPoint:
     office_hours: str | None = None
     openpgp_fingerprint: str | None = None
     secure_channels: tuple[SecureChannel, ...] = ()
+    time_zone_abroad: str | None = None  # the country whose time it deliberately keeps
 
     def __post_init__(self) -> None:
         if self.role == "primary" and not self.available_24_7:
@@ -80,6 +82,7 @@ class ContactPoint:
             unit=d.get("unit"), office_hours=d.get("office_hours"),
             openpgp_fingerprint=d.get("openpgp_fingerprint"),
             secure_channels=tuple(SecureChannel.from_dict(c) for c in d.get("secure_channels", ())),
+            time_zone_abroad=d.get("time_zone_abroad"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +94,8 @@ class ContactPoint:
             "phones": [p.to_dict() for p in self.phones], "emails": list(self.emails),
             "languages": list(self.languages), "time_zone": self.time_zone,
         })
+        if self.time_zone_abroad is not None:
+            out["time_zone_abroad"] = self.time_zone_abroad
         if self.office_hours is not None:
             out["office_hours"] = self.office_hours
         if self.openpgp_fingerprint is not None:
