@@ -43,6 +43,7 @@ import pytest
 import gpgtools
 from conftest import ROOT
 from directory247 import pinned, publish
+from directory247.cli import signals_unwind
 from directory247.errors import DirectoryError, describe_os_error
 from directory247.release import published_versions
 from directory247.site import recover_out
@@ -834,6 +835,18 @@ def test_recover_out_puts_back_a_site_moved_aside(tmp_path: Path) -> None:
                      f"removed a leftover folder of an interrupted site build: {tmp_path / '.site.staging-abcd'}"]
     assert (out / "index.html").read_text() == "old site"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.staging-x", "site"]
+
+
+def test_an_ignored_hangup_stays_ignored() -> None:
+    """Under ``nohup`` (SIGHUP ignored) a closed terminal must not stop a release."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with signals_unwind():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @pytest.mark.parametrize(("error", "line"), [

@@ -49,7 +49,8 @@ def signals_unwind() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into ``Terminated`` for the block, then restore the handlers.
 
     Only the first signal raises: a second one while the run unwinds is ignored, so it
-    cannot cut short the cleanup that the first one started.
+    cannot cut short the cleanup that the first one started. A signal the process was told
+    to ignore (``nohup`` ignores SIGHUP) stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
@@ -63,12 +64,14 @@ def signals_unwind() -> Iterator[None]:
         fired = True
         raise Terminated(number, signal.Signals(number).name)
 
-    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    # A signal ignored on purpose (SIGHUP under nohup) stays ignored.
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS
+                if signal.getsignal(number) is not signal.SIG_IGN}
     try:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)  # None: set outside Python
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
 import shutil
@@ -156,6 +155,12 @@ def exclusive(folder: Path, *, work: str) -> Iterator[bool]:
     """
     with naming(folder):
         folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows has no flock: leftovers are then only ignored
+        yield False
+        return
+    with naming(folder):
         descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     info = os.fstat(descriptor)
     key = (info.st_dev, info.st_ino)
