@@ -21,10 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from conftest import ROOT, TODAY
+from directory247.formats import json_export, reachability_export
 from directory247.model import ContactPoint, Entry, Phone, Release, SecureChannel, Signer, timestamp
 from directory247.reachability import REACHABILITY, LastTests, Reachability, last_tests, parse_reachability
 from directory247.validation import entry_files, validate_files
-from directory247.formats import json_export, reachability_export
 
 FIRST = "2026.11.1"
 SECOND = "2026.11.2"

@@ -27,8 +27,8 @@ import gpgtools
 from conftest import ROOT
 from directory247 import pinned
 from directory247.cli import main
-from directory247.verify import examine_archived, verify_archived, verify_release
 from directory247.formats.common import dumps
+from directory247.verify import examine_archived, verify_archived, verify_release
 from test_check import Repo, make_repo
 
 BIN = ROOT / ".venv" / "bin"
@@ -124,6 +124,12 @@ def test_leftover_staging_folder_warns_on_the_tree_and_is_refused_in_a_change(re
     assert released.check(None) == []
     assert released.check("HEAD") == ["releases/.staging-abc123: (release): a staging folder of an interrupted "
                                       "release may not be committed; remove it"]
+    # So is the temporary file of an interrupted rewrite of index.json; both go with the next release.
+    released.write("releases/.index.json.k2j4ab7x.tmp", b"{")
+    assert released.check(None) == []
+    assert len(released.check("HEAD")) == 2
+    assert released.release(None) == []
+    assert sorted(p.name for p in (released.path / "releases").iterdir() if p.name.startswith(".")) == []
 
 
 def _problems(repo: Repo, base: str | None) -> list[object]:

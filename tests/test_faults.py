@@ -619,8 +619,6 @@ def test_release_killed_at_every_write(project: Path, demo_home: Path, tmp_path:
         shutil.rmtree(copy)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the wiring in release_run.run_release (publish.archive_lock before the "
-                                       "gate); remove this mark once it is applied")
 def test_release_killed_inside_an_atomic_rewrite(project: Path, demo_home: Path, tmp_path: Path) -> None:
     """Killed with the temporary file of index.json or feed.atom complete but not renamed:
     the next release removes it, with a note, before the gate sees it."""
@@ -712,8 +710,6 @@ def test_a_running_release_keeps_its_staging_folder(project: Path, demo_home: Pa
     assert len(published_versions(releases)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="needs the wiring in release_run.run_release and commands/build.py (the notes "
-                                       "printed); remove this mark once it is applied")
 def test_leftovers_are_named_in_a_note(project: Path, demo_home: Path) -> None:
     releases = project / "releases"
     killed = interrupted(project, demo_home, 4, "SIGKILL", releases, "release", "--gnupghome", str(demo_home))

@@ -24,6 +24,7 @@ from directory247.check import run_check
 from directory247.cli import main
 from directory247.entry_yaml import dump
 from directory247.errors import DirectoryError
+from directory247.formats.icalendar import escape_text, fold, render
 from directory247.freshness import Standing, confirm_edit, standing
 from directory247.model import Entry
 from directory247.reachability import (
@@ -39,7 +40,6 @@ from directory247.reachability import (
 from directory247.repository import Snapshot, Special, WorkTree
 from directory247.rules import add_months, confirmation_due
 from directory247.validation import entry_files, validate_files
-from directory247.formats.icalendar import escape_text, fold, render
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()

@@ -22,9 +22,9 @@ from referencing import Registry, Resource
 
 from conftest import ROOT, TODAY
 from directory247 import changes
+from directory247.formats import atom, csv_export, datapackage, json_export, vcard
 from directory247.model import ContactPoint, Entry, Release, Signer
 from directory247.validation import validate_files
-from directory247.formats import atom, csv_export, datapackage, json_export, vcard
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -32,7 +32,7 @@ from .errors import DirectoryError, ReleaseError
 from .manifest import VERSION_FOLDER
 from .model import Entry, Release
 from .problems import Problem, Severity
-from .publish import STAGING_PREFIX
+from .publish import STAGING_PREFIX, is_temporary
 from .repository import Snapshot
 
 RELEASES = "releases"
@@ -51,6 +51,15 @@ def _top(path: str) -> str:
     return path.split("/", 2)[1] if path.count("/") >= 1 else ""
 
 
+def _leftover(top: str, path: str) -> bool:
+    """A staging folder of a killed release, or a temporary file of an interrupted rewrite of
+    a derived file (``publish.write_atomic``): the next ``release`` removes both."""
+    if top.startswith(STAGING_PREFIX):
+        return path.count("/") == 2
+    return path.count("/") == 1 and is_temporary(top) and any(
+        top.startswith(f".{name.split('/', 1)[1]}.") for name in DERIVED)
+
+
 def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
     """Anything under ``releases/`` that is neither a release folder nor a derived file."""
     problems: list[Problem] = []
@@ -60,7 +69,7 @@ def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
         if path in DERIVED or (VERSION_FOLDER.fullmatch(top) and path.count("/") == 2) or top in reported:
             continue
         reported.add(top)
-        if top.startswith(STAGING_PREFIX) and path.count("/") == 2:
+        if _leftover(top, path):
             where = f"{RELEASES}/{top}"
             if under_review:
                 problems.append(_problem(where, "(release)", "a staging folder of an interrupted release may not be "

@@ -197,6 +197,11 @@ def _remove(path: Path, folder: bool) -> None:
         os.unlink(path)
 
 
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is one of ``write_atomic``'s temporary files (left by a killed run)."""
+    return bool(_TEMPORARY.fullmatch(name))
+
+
 def remove_leftovers(folder: Path, prefixes: Sequence[str], *, work: str) -> list[str]:
     """Remove the leftovers of an interrupted ``work`` in ``folder``; return one note each.
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import pinned
+from . import pinned, publish
 from .check import run_check
 from .errors import ReleaseError, UsageError
 from .manifest import Manifest
@@ -82,47 +82,52 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
     """Gate, then cut the next release into ``releases_dir`` (default ``root/releases``);
     see the module docstring. Raises ``GateRefused`` or another ``ReleaseError``."""
     releases_dir = releases_dir or root / "releases"
-    try:
-        if releases_dir.is_dir() and refresh_index(releases_dir):
-            notes(f"rewrote {releases_dir / 'index.json'} and feed.atom from the release folders")
-    except ReleaseError:
-        pass  # a damaged archive: the gate below says which folder and file
-    outcome = run_check(root, base=base, now=now, progress=progress)
-    if not outcome.ok or outcome.trust is None:
-        raise GateRefused(outcome.problems, outcome.files)
-    try:  # the records count only with the TRUSTED root's signature, as in the gate
-        reachability = load_reachability(WorkTree(root), outcome.trust, now)
-    except ReachabilityError as error:
-        raise ReleaseError(f"{error}; re-sign the records with the root key (or remove reachability/tests.yaml and "
-                           "its signature to publish no results); nothing was released") from None
+    # The whole run holds the archive's lock: leftovers of a killed release go before the
+    # gate sees them, and no other release can add a folder meanwhile.
+    with publish.archive_lock(releases_dir) as leftovers:
+        for leftover in leftovers:
+            notes(leftover)
+        try:
+            if releases_dir.is_dir() and refresh_index(releases_dir):
+                notes(f"rewrote {releases_dir / 'index.json'} and feed.atom from the release folders")
+        except ReleaseError:
+            pass  # a damaged archive: the gate below says which folder and file
+        outcome = run_check(root, base=base, now=now, progress=progress)
+        if not outcome.ok or outcome.trust is None:
+            raise GateRefused(outcome.problems, outcome.files)
+        try:  # the records count only with the TRUSTED root's signature, as in the gate
+            reachability = load_reachability(WorkTree(root), outcome.trust, now)
+        except ReachabilityError as error:
+            raise ReleaseError(f"{error}; re-sign the records with the root key (or remove reachability/tests.yaml and "
+                               "its signature to publish no results); nothing was released") from None
 
-    fingerprint = choose_key(outcome.trust.authorisations.release_keys, key)
-    public_key = outcome.trust.keys.get(fingerprint)
-    if public_key is None:
-        raise ReleaseError(f"keys/pubkeys/{fingerprint}.asc is missing; the release key's public key is needed")
-    if fingerprint != pinned.RELEASE_KEY_FINGERPRINT:
-        notes(f"warning: release key {fingerprint} is not the one pinned in this tool "
-              f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}")
+        fingerprint = choose_key(outcome.trust.authorisations.release_keys, key)
+        public_key = outcome.trust.keys.get(fingerprint)
+        if public_key is None:
+            raise ReleaseError(f"keys/pubkeys/{fingerprint}.asc is missing; the release key's public key is needed")
+        if fingerprint != pinned.RELEASE_KEY_FINGERPRINT:
+            notes(f"warning: release key {fingerprint} is not the one pinned in this tool "
+                  f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}")
 
-    previous = latest_release(releases_dir, release_key=public_key, release_fingerprint=fingerprint, now=now)
-    accepted = sorted(outcome.accepted, key=lambda a: a.code)
-    if when_needed and previous is not None:
-        unchanged = [e.to_dict() for e in previous.entries] == [a.entry.to_dict() for a in accepted] and \
-            reachability_unchanged(releases_dir / previous.version, reachability, [a.entry for a in accepted],
-                                   released)
-        if unchanged and previous.expires - now > RENEW_BEFORE:
-            return ReleaseOutcome(len(accepted), fingerprint, current=(previous.version, previous.expires))
-    gnupg = GnuPG(gnupghome=gnupghome)
-    published = cut_release(
-        accepted=[(a.entry, a.signer) for a in accepted],
-        previous=previous,
-        released=released,
-        now=now,
-        sign=lambda data: gnupg.sign(data, key=fingerprint),
-        release_key=public_key,
-        release_fingerprint=fingerprint,
-        releases_dir=releases_dir,
-        reachability=reachability,
-        progress=progress,
-    )
-    return ReleaseOutcome(len(accepted), fingerprint, manifest=published.manifest, folder=published.folder)
+        previous = latest_release(releases_dir, release_key=public_key, release_fingerprint=fingerprint, now=now)
+        accepted = sorted(outcome.accepted, key=lambda a: a.code)
+        if when_needed and previous is not None:
+            unchanged = [e.to_dict() for e in previous.entries] == [a.entry.to_dict() for a in accepted] and \
+                reachability_unchanged(releases_dir / previous.version, reachability, [a.entry for a in accepted],
+                                       released)
+            if unchanged and previous.expires - now > RENEW_BEFORE:
+                return ReleaseOutcome(len(accepted), fingerprint, current=(previous.version, previous.expires))
+        gnupg = GnuPG(gnupghome=gnupghome)
+        published = cut_release(
+            accepted=[(a.entry, a.signer) for a in accepted],
+            previous=previous,
+            released=released,
+            now=now,
+            sign=lambda data: gnupg.sign(data, key=fingerprint),
+            release_key=public_key,
+            release_fingerprint=fingerprint,
+            releases_dir=releases_dir,
+            reachability=reachability,
+            progress=progress,
+        )
+        return ReleaseOutcome(len(accepted), fingerprint, manifest=published.manifest, folder=published.folder)

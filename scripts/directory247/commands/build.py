@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from .. import pinned
+from .. import pinned, report
 from ..errors import ReleaseError
 from ..paths import project_root
 from ..site import build_site
@@ -35,6 +36,8 @@ def main(argv: list[str]) -> int:
     result = build_site(args.out or root / "site", args.releases or root / "releases",
                         docs_dir=root / "docs", base_config=root / "mkdocs.yml", jobs=args.jobs,
                         check_release=genuine)
+    for note in result.notes:  # leftovers of interrupted runs: ignored in releases/, repaired beside --out
+        sys.stderr.write(report.printable(note) + "\n")
     print(f"built the site of release {result.latest} ({len(result.versions)} release(s)) "
           f"in {result.seconds:.1f} s: {result.out}")
     print(f"serve it with: python -m http.server -d {result.out} 8000, then open http://127.0.0.1:8000/")
