@@ -425,7 +425,7 @@ def coerce(doc: Document, schema: dict[str, Any]) -> dict[str, Any]:
     zeros are converted; anything else stays a string so the schema reports it. Quoted
     scalars are never converted.
     """
-    resolver = _SchemaWalker(schema)
+    resolver = SchemaWalker(schema)
     # Iterative walk: (container, key, schema node, path)
     root = doc.value
     work: list[tuple[Any, dict[str, Any], FieldPath]] = [(root, schema, ())]
@@ -467,7 +467,7 @@ def _convert(value: Any, schema: dict[str, Any], path: FieldPath, doc: Document)
     return value
 
 
-class _SchemaWalker:
+class SchemaWalker:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
 

@@ -15,7 +15,7 @@ import pycountry
 
 from .entry_yaml import dump
 from .errors import UsageError
-from .loader import _SchemaWalker
+from .loader import SchemaWalker
 from .problems import FieldPath
 from .rules import PLACEHOLDER, zone_table, zones_of
 
@@ -76,7 +76,7 @@ def template(code: str, today: dt.date) -> dict[str, Any]:
 
 def descriptions(entry: dict[str, Any], schema: dict[str, Any]) -> dict[FieldPath, str]:
     """The schema description of every field present in ``entry``."""
-    walker = _SchemaWalker(schema)
+    walker = SchemaWalker(schema)
     out: dict[FieldPath, str] = {}
     work: list[tuple[Any, dict[str, Any], FieldPath]] = [(entry, schema, ())]
     while work:
@@ -113,7 +113,7 @@ def render(code: str, today: dt.date, schema: dict[str, Any]) -> str:
 
 def all_fields(schema: dict[str, Any]) -> list[tuple[str, str]]:
     """Every field the schema defines, as dotted names (list items share their list's name)."""
-    walker = _SchemaWalker(schema)
+    walker = SchemaWalker(schema)
     out: list[tuple[str, str]] = []
     work: list[tuple[str, dict[str, Any], int]] = [("", schema, 0)]
     while work:
