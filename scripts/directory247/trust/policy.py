@@ -31,11 +31,10 @@ the bytes signed are not the bytes published).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property, wraps
+from functools import wraps
 
 from directory247.errors import SignatureError
 
@@ -113,34 +112,37 @@ class SignatureFacts:
 class Evidence:
     """Everything the policy judges: GnuPG's status lines on ONE signature, gpg's reading of
     the keys (by fingerprint of primary keys and subkeys), the authorised primary fingerprints
-    (normalised), the moment of judgement and the State, if any, for messages."""
+    (normalised), the moment of judgement and the State, if any, for messages; and what
+    ``read`` takes from them once: ``seen`` (the fields of each keyword's last line),
+    ``counts`` (lines per keyword), ``signature`` (the VALIDSIG facts, when gpg gave a full
+    and readable line; rules about the signature refuse nothing without one,
+    ``verified_by_gpgv`` does) and ``material`` (gpg's reading of its primary and signing
+    keys, None where gpg read none)."""
 
     status: Sequence[Sequence[str]]
     keys: Mapping[str, KeyMaterial]
     allowed: frozenset[str]
     now: datetime
-    state: str | None = None
+    state: str | None
+    seen: Mapping[str, Sequence[str]]
+    counts: Mapping[str, int]
+    signature: SignatureFacts | None
+    material: tuple[KeyMaterial | None, ...]
 
-    @cached_property
-    def seen(self) -> dict[str, list[str]]:
-        """The fields of each status keyword (of its last line)."""
-        return {fields[0]: list(fields[1:]) for fields in self.status}
-
-    @cached_property
-    def counts(self) -> Counter[str]:
-        return Counter(fields[0] for fields in self.status)
-
-    @cached_property
-    def signature(self) -> SignatureFacts | None:
-        """The VALIDSIG facts, when gpg gave a full and readable VALIDSIG line; rules about
-        the signature refuse nothing without one (``verified_by_gpgv`` does)."""
-        fields = self.seen.get("VALIDSIG")
-        if fields is None or len(fields) < 10:
-            return None
+    @classmethod
+    def read(cls, status: Sequence[Sequence[str]], keys: Mapping[str, KeyMaterial], allowed: frozenset[str],
+             now: datetime, state: str | None = None) -> Evidence:
+        seen = {fields[0]: fields[1:] for fields in status}
+        counts: dict[str, int] = {}
+        for fields in status:
+            counts[fields[0]] = counts.get(fields[0], 0) + 1
+        validsig = seen.get("VALIDSIG")
         try:
-            return SignatureFacts.from_validsig(fields)
+            signature = SignatureFacts.from_validsig(validsig) if validsig is not None and len(validsig) >= 10 else None
         except ValueError:  # not what gpg writes: no verdict can be read from it
-            return None
+            signature = None
+        material = (keys.get(signature.primary), keys.get(signature.signing)) if signature is not None else ()
+        return cls(status, keys, allowed, now, state, seen, counts, signature, material)
 
     @property
     def whose(self) -> str:
@@ -224,14 +226,14 @@ def _from_the_future(created: datetime, now: datetime) -> str | None:
 
 @rule
 def one_signature(evidence: Evidence) -> str | None:
-    signatures = evidence.counts["NEWSIG"]
+    signatures = evidence.counts.get("NEWSIG", 0)
     # Rule 2 was checked on the packets; gpgv disagreeing means it skipped one.
     return None if signatures == 1 else f"gpgv found {signatures} readable signatures; exactly one is required"
 
 
 @rule
 def one_result_each(evidence: Evidence) -> str | None:
-    if any(evidence.counts[word] > 1 for word in _ONE_RESULT):
+    if any(evidence.counts.get(word, 0) > 1 for word in _ONE_RESULT):
         return "gpgv reported two results for one signature; it cannot be accepted"
     return None
 
@@ -307,13 +309,9 @@ def authorised_signer(evidence: Evidence, facts: SignatureFacts) -> str | None:
 # --------------------------------------------------------------------------- the key, the clock
 
 
-def _material(evidence: Evidence, facts: SignatureFacts) -> list[KeyMaterial | None]:
-    return [evidence.keys.get(fingerprint) for fingerprint in (facts.primary, facts.signing)]
-
-
 @signature_rule
 def key_read_in_full(evidence: Evidence, facts: SignatureFacts) -> str | None:
-    if all(m is not None for m in _material(evidence, facts)):
+    if None not in evidence.material:
         return None
     # Expiry and revocation at `now` come from gpg's reading of the key: without it, no verdict.
     return (f"signed by {facts.primary}, whose key gpg did not read in full "
@@ -323,7 +321,7 @@ def key_read_in_full(evidence: Evidence, facts: SignatureFacts) -> str | None:
 @signature_rule
 def key_not_revoked(evidence: Evidence, facts: SignatureFacts) -> str | None:
     revoked = {"REVKEYSIG", "KEYREVOKED"} & evidence.seen.keys()
-    if revoked or any(m and m.revoked for m in _material(evidence, facts)):
+    if revoked or any(m is not None and m.revoked for m in evidence.material):
         return f"signed by {facts.primary}, which has been revoked"
     return None
 
@@ -332,7 +330,7 @@ def key_not_revoked(evidence: Evidence, facts: SignatureFacts) -> str | None:
 def key_not_expired(evidence: Evidence, facts: SignatureFacts) -> str | None:
     # gpgv judges expiry at the real time (EXPKEYSIG, KEYEXPIRED); the key material
     # lets us judge it at `now` as well. Either one expired is enough to refuse.
-    expiries = [m.expires for m in _material(evidence, facts) if m and m.expires is not None]
+    expiries = [m.expires for m in evidence.material if m is not None and m.expires is not None]
     if "KEYEXPIRED" in evidence.seen and (moment := timestamp(evidence.seen["KEYEXPIRED"][0])):
         expiries.append(moment)
     if {"EXPKEYSIG", "KEYEXPIRED"} & evidence.seen.keys() or any(when <= evidence.now for when in expiries):
@@ -380,7 +378,7 @@ def judge(status: Sequence[Sequence[str]], keys: Mapping[str, KeyMaterial], *, a
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     authorised = frozenset(fingerprint.replace(" ", "").upper() for fingerprint in allowed)
-    evidence = Evidence(status=status, keys=keys, allowed=authorised, now=now, state=state)
+    evidence = Evidence.read(status, keys, authorised, now, state)
     refusal = policy(evidence)
     if refusal is not None:
         return refusal
