@@ -22,6 +22,7 @@ from conftest import ROOT, git
 from directory247.authorisations import Trust, load_trust
 from directory247.check import run_check
 from directory247.cli import main
+from directory247.confirmation import add_months, confirmation_due
 from directory247.entry_yaml import dump
 from directory247.errors import DirectoryError
 from directory247.formats.icalendar import escape_text, fold, render
@@ -38,7 +39,6 @@ from directory247.reachability import (
     parse_reachability,
 )
 from directory247.repository import Snapshot, Special, WorkTree
-from directory247.rules import add_months, confirmation_due
 from directory247.validation import entry_files, validate_files
 
 NOW = dt.datetime.now(dt.UTC)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, TODAY
-from directory247 import rules
+from directory247 import lookalike, reference
 from directory247.entry_yaml import dump
 from directory247.loader import load_entry, one_line_problem
 from directory247.schema import ANY_ITEM, load_schema, text_fields
@@ -165,7 +165,7 @@ def test_every_other_text_field_refuses_a_lookalike_link(pattern: tuple[str, ...
                                    "\u65e5\u672c\u8a9e\u30c9\u30e1\u30a4\u30f3", "\ud55c\uad6d",
                                    "\u03b5\u03bb\u03bb\u03ac\u03b4\u03b1", "politi-24-7", "\u00e6r\u00f8"])
 def test_one_script_labels_that_are_no_lookalikes_pass(label: str) -> None:
-    assert rules.lookalike_label(label) is None
+    assert lookalike.lookalike_label(label) is None
 
 
 @pytest.mark.parametrize(("label", "reason"), [
@@ -181,25 +181,25 @@ def test_one_script_labels_that_are_no_lookalikes_pass(label: str) -> None:
     ("\U0001d429\U0001d428\U0001d425", "only with letters that look like ASCII ones (it reads as 'pol')"),
 ])
 def test_lookalike_labels_are_refused(label: str, reason: str) -> None:
-    found = rules.lookalike_label(label)
+    found = lookalike.lookalike_label(label)
     assert found is not None and reason in found
 
 
 def test_the_ascii_form_of_a_lookalike_is_refused_too() -> None:
-    assert rules.lookalike_host("xn--plice-jye.no.example") is not None  # p, Cyrillic o, lice
-    assert rules.lookalike_host("xn--h1alffa9f.xn--p1ai") is None  # one script, no look-alike
-    assert rules.lookalike_host("xn--zz-broken") is not None
+    assert lookalike.lookalike_host("xn--plice-jye.no.example") is not None  # p, Cyrillic o, lice
+    assert lookalike.lookalike_host("xn--h1alffa9f.xn--p1ai") is None  # one script, no look-alike
+    assert lookalike.lookalike_host("xn--zz-broken") is not None
 
 
 def test_a_user_name_before_the_host_of_a_link_is_refused() -> None:
-    (found,) = rules.text_lookalikes("https://police.no.example@evil.example/login")
+    (found,) = lookalike.text_lookalikes("https://police.no.example@evil.example/login")
     assert "leads to 'evil.example', not to 'police.no.example'" in found
 
 
 @pytest.mark.parametrize("prose", ["\u0442.\u0435. \u0433.\u041c\u043e\u0441\u043a\u0432\u0430",
                                    "Kay\u0131t.No 12", "\u03c0.\u03c7. \u03ba\u03c4\u03bb."])
 def test_abbreviations_in_prose_are_no_domains(prose: str) -> None:
-    assert rules.text_lookalikes(prose) == ()
+    assert lookalike.text_lookalikes(prose) == ()
 
 
 def test_the_confusables_table_is_read_only_when_needed() -> None:
@@ -232,13 +232,13 @@ def test_every_phone_field_refuses_another_countrys_number(pattern: tuple[str, .
     ("NO", "+4779012345", "SJ"),     # +47 with Svalbard
 ])
 def test_a_shared_calling_code_is_judged_by_the_numbering_plan(state: str, number: str, region: str) -> None:
-    found = rules.check_phone_country(number, state, None)
+    found = reference.check_phone_country(number, state, None)
     assert found is not None and f"add 'abroad: {region}'" in found[1]
-    assert rules.check_phone_country(number, state, region) is None
+    assert reference.check_phone_country(number, state, region) is None
 
 
 def test_numbers_of_no_country_are_nobody_elses() -> None:
-    assert rules.check_phone_country("+870773111632", "NO", None) is None
+    assert reference.check_phone_country("+870773111632", "NO", None) is None
 
 
 # --- time zones ------------------------------------------------------------------------
@@ -247,15 +247,15 @@ def test_numbers_of_no_country_are_nobody_elses() -> None:
 def test_every_state_has_its_zones_and_its_calling_code(code: str) -> None:
     import phonenumbers
 
-    zones = rules.zone_table().zones.get(code)
+    zones = reference.zone_table().zones.get(code)
     assert zones, f"no zone for {code}"
     for zone in zones:
-        assert rules.check_zone_country(zone, code, None) is None
+        assert reference.check_zone_country(zone, code, None) is None
     assert phonenumbers.country_code_for_region(code)
 
 
 def test_zones_come_from_zone_tab_not_from_the_shared_zone1970_line() -> None:
-    table = rules.zone_table()
+    table = reference.zone_table()
     assert table.zones["NO"] == ("Europe/Oslo",)  # zone1970.tab gives Norway Europe/Berlin
     assert table.zones["SE"] == ("Europe/Stockholm",)
     assert len(table.zones["US"]) > 20
@@ -274,23 +274,23 @@ def test_zones_come_from_zone_tab_not_from_the_shared_zone1970_line() -> None:
     ("Europe/Belfast", "is an old alias of Europe/London (United Kingdom), not a zone of Norway"),
 ])
 def test_zones_not_of_the_state_are_refused(zone: str, expected: str) -> None:
-    found = rules.check_zone_country(zone, "NO", None)
+    found = reference.check_zone_country(zone, "NO", None)
     assert found is not None and found[0] == "time_zone" and expected in found[1]
     assert "write the zone of Norway: Europe/Oslo" in found[1]
 
 
 def test_an_alias_of_the_states_own_zone_names_the_zone() -> None:
-    assert rules.check_zone_country("US/Eastern", "US", None) == (
+    assert reference.check_zone_country("US/Eastern", "US", None) == (
         "time_zone", "'US/Eastern' is an old alias of America/New_York; write America/New_York")
-    assert rules.check_zone_country("Europe/Kiev", "UA", None) == (
+    assert reference.check_zone_country("Europe/Kiev", "UA", None) == (
         "time_zone", "'Europe/Kiev' is an old alias of Europe/Kyiv; write Europe/Kyiv")
 
 
 def test_a_zone_abroad_is_accepted_only_where_the_entry_says_so() -> None:
-    assert rules.check_zone_country("America/New_York", "NO", "US") is None
-    assert rules.check_zone_country("Europe/Oslo", "NO", "SE") == (
+    assert reference.check_zone_country("America/New_York", "NO", "US") is None
+    assert reference.check_zone_country("Europe/Oslo", "NO", "SE") == (
         "time_zone_abroad", "Europe/Oslo is a zone of Norway itself; remove 'time_zone_abroad: SE'")
-    found = rules.check_zone_country("America/New_York", "NO", "CA")
+    found = reference.check_zone_country("America/New_York", "NO", "CA")
     assert found is not None and "write 'time_zone_abroad: US'" in found[1]
 
 
@@ -302,6 +302,6 @@ def test_every_zone_field_refuses_another_countrys_zone() -> None:
 
 
 def test_a_state_without_numbering_plan_or_zone_is_asked_nothing() -> None:
-    assert rules.check_phone_country("+4721234567", "BV", None) is None  # Bouvet Island
-    assert rules.check_zone_country("Europe/Oslo", "BV", None) is None
-    assert rules.check_phone_country("+4721234567", "BV", "SE") is not None  # what is written is checked
+    assert reference.check_phone_country("+4721234567", "BV", None) is None  # Bouvet Island
+    assert reference.check_zone_country("Europe/Oslo", "BV", None) is None
+    assert reference.check_phone_country("+4721234567", "BV", "SE") is not None  # what is written is checked

@@ -25,7 +25,7 @@ from babel.core import get_global
 
 from .entry_yaml import dump
 from .paths import project_root
-from .rules import is_language
+from .reference import is_language
 
 # A main time zone where a State spans several (the others stay reachable via office notes).
 _MAIN_ZONE = {

@@ -4,7 +4,7 @@ This module is a pure core (no files, no clock, no printing). It owns:
 
 - the standing of one entry on a given day (``assess``): *current*, *due* (its confirmation
   falls due within the look-ahead window) or *overdue* (the due date has passed), under the
-  12-month policy of ``rules.confirmation_due``. The due date itself is still *due*, not
+  12-month policy of ``confirmation.confirmation_due``. The due date itself is still *due*, not
   *overdue*, exactly as ``validate`` judges it;
 - the stale report (``stale_report``): every entry that is due or overdue, or whose contact
   point failed its last reachability test, with its authorised signers and the last test of
@@ -27,13 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
 from .errors import DirectoryError, UsageError
 from .formats.common import GUIDE, confirm_command, entry_path
 from .loader import Document, load_entry
 from .model import Entry
 from .problems import Problem
 from .reachability import ContactKey, Result
-from .rules import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
 
 #: How many days ahead ``stale`` looks for confirmations falling due, unless told otherwise.
 DEFAULT_WITHIN_DAYS = 30

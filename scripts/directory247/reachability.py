@@ -45,13 +45,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .authorisations import Trust
+from .confirmation import parse_date
 from .errors import SignatureError, TrustError
 from .loader import Document, coerce, load_entry
 from .model import Entry, Release
 from .paths import schema_dir
 from .problems import FieldPath, Problem, Severity, field_name
 from .repository import Snapshot, WorkTree
-from .rules import parse_date
 from .trust import Verified, verify
 
 REACHABILITY = "reachability/tests.yaml"

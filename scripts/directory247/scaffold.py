@@ -17,7 +17,8 @@ from .entry_yaml import dump
 from .errors import UsageError
 from .loader import SchemaWalker
 from .problems import FieldPath
-from .rules import PLACEHOLDER, zone_table, zones_of
+from .reference import zone_table, zones_of
+from .rules import PLACEHOLDER
 
 
 def template(code: str, today: dt.date) -> dict[str, Any]:

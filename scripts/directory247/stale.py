@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .authorisations import load_trust
+from .confirmation import CONFIRMATION_POLICY_MONTHS
 from .errors import DirectoryError, UsageError
 from .formats.common import confirm_command
 from .freshness import StaleEntry, StaleReport, Standing, describe_test, reminder_mail, stale_report
@@ -23,7 +24,6 @@ from .problems import Problem, Severity
 from .publish import write_atomic
 from .reachability import REACHABILITY, Reachability, load_reachability
 from .repository import WorkTree
-from .rules import CONFIRMATION_POLICY_MONTHS
 from .validation import entry_files, validate_files
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from .. import report
 from ..authorisations import load_trust
+from ..confirmation import confirmation_due
 from ..errors import UsageError
 from ..freshness import EntryNotLoadable, confirm_edit
 from ..paths import project_root
 from ..repository import WorkTree
-from ..rules import confirmation_due
 from ..signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
 from ..trust import GnuPG
 from . import date_argument, parser

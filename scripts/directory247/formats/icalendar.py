@@ -10,7 +10,7 @@ and new once the State confirms (a new reminder, not an edit of the old one).
 
 Owns the wire details: TEXT escaping (backslash, semicolon, comma, newline; RFC 5545
 3.3.11), line folding at 75 octets without splitting a UTF-8 character (3.1), CRLF line
-ends. Does not own when an entry is due (``rules.confirmation_due``) nor publishing the file.
+ends. Does not own when an entry is due (``confirmation.confirmation_due``) nor publishing the file.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from ..confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
 from ..model import Entry
-from ..rules import CONFIRMATION_POLICY_MONTHS, confirmation_due
 from .common import GUIDE, confirm_command
 from .export import Build, Export, mismatch
 
