@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ReleaseError
-from .model import parse_timestamp, timestamp
 from .formats.common import dumps
+from .model import parse_timestamp, timestamp
 
 MANIFEST = "manifest.json"
 SIGNATURE_SUFFIX = ".asc"

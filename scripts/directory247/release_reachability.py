@@ -17,9 +17,9 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
+from .formats import reachability_export
 from .model import Entry
 from .reachability import LastTests, Reachability, last_test_results
-from .formats import reachability_export
 
 
 def read_published(folder: Path) -> LastTests | None:
