@@ -16,8 +16,9 @@ import pytest
 
 from conftest import ROOT, TODAY
 from directory247 import lookalike, reference
+from directory247.characters import one_line_problem
 from directory247.entry_yaml import dump
-from directory247.loader import load_entry, one_line_problem
+from directory247.loader import load_entry
 from directory247.schema import ANY_ITEM, load_schema, text_fields
 from directory247.validation import validate_entry
 

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import ROOT
 from directory247 import schema
-from directory247.loader import coerce, load_entry
+from directory247.coerce import coerce
+from directory247.loader import load_entry
 from directory247.schema import _Compiler, _Unsupported, _validator, fast_check, load_schema
 
 ENTRIES = sorted((ROOT / "directory").glob("*.yaml")) + sorted((ROOT / "tests" / "cases").glob("*/*/*.yaml"))

@@ -26,8 +26,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .coerce import coerce
 from .errors import TrustError
-from .loader import coerce, load_entry
+from .loader import load_entry
 from .paths import schema_dir
 from .repository import Snapshot
 from .schema import fast_check

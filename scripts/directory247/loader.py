@@ -12,7 +12,7 @@ hidden after ``---``. This module accepts only the small subset an entry needs:
 - exactly one document whose top level is a mapping, nested at most ``MAX_DEPTH`` deep;
 - no duplicate keys, no anchors, aliases, merge keys or tags; mapping keys are plain
   scalars;
-- every scalar is read as a *string*. Only ``coerce`` turns a string into a boolean or an
+- every scalar is read as a *string*. Only ``coerce.coerce`` turns a string into a boolean or an
   integer, and only where the schema asks for one.
 
 The tree is built from parser events with an explicit stack (no recursion), so deep
@@ -22,68 +22,24 @@ nesting gives a problem, never a crash. Nothing here reads files or prints.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from .characters import hidden_character, invisible_at, one_line_problem
 from .problems import FieldPath, Problem, Severity, field_name
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 12
 
 _BOM = b"\xef\xbb\xbf"
-# C0 controls other than tab, LF and CR; DEL; C1 controls; non-characters.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # What may not stand raw in a file: the above, and the separators YAML takes for line breaks.
 _RAW_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u2028\u2029]")
 # Stands in for a forbidden character while the file is parsed only to say where it is.
 _MASK = "x"
 #: Reported as the field of a character found in a comment.
 COMMENT = "(comment)"
-# Characters that make text display differently from what it is (Trojan Source, hidden
-# characters in phone numbers or addresses).
-INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-
-_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Cn", "Co", "Cs"})
-
-
-def hidden_character(text: str) -> str | None:
-    r"""Why a decoded value or key may not hold what it holds, or None. Catches what escapes
-    (``"\x1b"``, ``"\r"``, ``"\u2028"``) put into a value although the file's text has none:
-    control characters, carriage returns, format, separator, unassigned and private-use
-    characters (a zero-width joiner after a virama excepted, see ``invisible_at``)."""
-    control = _CONTROL.search(text) or re.search("\r", text)
-    if control:
-        return f"control character U+{ord(control.group()):04X} is not allowed (written as an escape)"
-    if text.isascii():
-        return None
-    offsets = invisible_at(text)
-    if offsets:
-        return f"invisible or bidi-control character U+{ord(text[offsets[0]]):04X} is not allowed"
-    for index, char in enumerate(text):
-        category = unicodedata.category(char)
-        if category in _HIDDEN_CATEGORIES:
-            if char in "\u200c\u200d" and index > 0 and unicodedata.combining(text[index - 1]) == 9:
-                continue
-            return f"character U+{ord(char):04X} (Unicode category {category}) is not allowed"
-    return None
-
-
-def invisible_at(text: str) -> list[int]:
-    """Offsets of hidden characters in ``text``. A zero-width (non-)joiner right after a
-    virama is how Brahmic scripts are written (Sinhala's name of Sri Lanka needs one), so
-    it is allowed there, as IDNA's CONTEXTJ rule (RFC 5892, A.1-A.2) allows it."""
-    found = []
-    for match in INVISIBLE.finditer(text):
-        offset = match.start()
-        if match.group() in "\u200c\u200d" and offset > 0 and unicodedata.combining(text[offset - 1]) == 9:
-            continue
-        found.append(offset)
-    return found
 
 
 try:  # the C parser is much faster; the pure-Python one behaves the same.
@@ -391,24 +347,6 @@ def key_field(parent: FieldPath, key: str) -> str:
     return field_name((*parent, shown))
 
 
-def one_line_problem(text: str, where: str = " in a one-line field") -> str | None:
-    """Why ``text`` cannot stand in a one-line field (a field name, or any value but free
-    text), or None. Judges only what ``hidden_character`` lets through: the tab, the line
-    feed, and space separators other than U+0020 (no-break, thin, ideographic...), which make
-    two values that look the same differ and break one-line exports."""
-    if text.isprintable():
-        return None
-    for char in text:
-        if char == "\t":
-            return f"a tab (U+0009) is not allowed{where}; write a space"
-        if char == "\n":
-            return f"a line break is not allowed{where}; write the value on one line"
-        if char != " " and unicodedata.category(char) == "Zs":
-            return (f"space character U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}) is not allowed"
-                    f"{where}; write a plain space")
-    return None
-
-
 def _get(tree: Any, path: FieldPath) -> Any:
     for part in path:
         try:
@@ -418,68 +356,3 @@ def _get(tree: Any, path: FieldPath) -> Any:
     return tree
 
 
-def coerce(doc: Document, schema: dict[str, Any]) -> dict[str, Any]:
-    """Turn plain scalars into booleans or integers where the schema asks for them.
-
-    Only the spellings ``true``/``false`` and unsigned decimal integers without leading
-    zeros are converted; anything else stays a string so the schema reports it. Quoted
-    scalars are never converted.
-    """
-    resolver = SchemaWalker(schema)
-    # Iterative walk: (container, key, schema node, path)
-    root = doc.value
-    work: list[tuple[Any, dict[str, Any], FieldPath]] = [(root, schema, ())]
-    while work:
-        node, sch, path = work.pop()
-        sch = resolver.resolve(sch)
-        if isinstance(node, dict):
-            props = sch.get("properties", {})
-            for key, child in node.items():
-                if key in props:
-                    child_schema = resolver.resolve(props[key])
-                    converted = _convert(child, child_schema, (*path, key), doc)
-                    node[key] = converted
-                    if isinstance(converted, (dict, list)):
-                        work.append((converted, child_schema, (*path, key)))
-        elif isinstance(node, list):
-            items = sch.get("items")
-            if isinstance(items, dict):
-                item_schema = resolver.resolve(items)
-                for index, child in enumerate(node):
-                    converted = _convert(child, item_schema, (*path, index), doc)
-                    node[index] = converted
-                    if isinstance(converted, (dict, list)):
-                        work.append((converted, item_schema, (*path, index)))
-    return root
-
-
-_INTEGER = re.compile(r"(0|[1-9][0-9]{0,17})")
-
-
-def _convert(value: Any, schema: dict[str, Any], path: FieldPath, doc: Document) -> Any:
-    if not isinstance(value, str) or path in doc.quoted:
-        return value
-    kind = schema.get("type")
-    if kind == "boolean" and value in ("true", "false"):
-        return value == "true"
-    if kind == "integer" and _INTEGER.fullmatch(value):
-        return int(value)
-    return value
-
-
-class SchemaWalker:
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.schema = schema
-
-    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
-        seen = 0
-        while "$ref" in node and seen < 10:
-            ref = node["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#/"):
-                break
-            target: Any = self.schema
-            for part in ref[2:].split("/"):
-                target = target[part]
-            node = target
-            seen += 1
-        return node

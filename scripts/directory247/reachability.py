@@ -45,9 +45,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .authorisations import Trust
+from .coerce import coerce
 from .confirmation import parse_date
 from .errors import SignatureError, TrustError
-from .loader import Document, coerce, load_entry
+from .loader import Document, load_entry
 from .model import Entry, Release
 from .paths import schema_dir
 from .problems import FieldPath, Problem, Severity, field_name

@@ -13,9 +13,9 @@ from typing import Any
 import phonenumbers
 import pycountry
 
+from .coerce import SchemaWalker
 from .entry_yaml import dump
 from .errors import UsageError
-from .loader import SchemaWalker
 from .problems import FieldPath
 from .reference import zone_table, zones_of
 from .rules import PLACEHOLDER

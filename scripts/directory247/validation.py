@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .loader import Document, coerce, load_entry
+from .coerce import coerce
+from .loader import Document, load_entry
 from .problems import Problem, Severity, has_errors
 from .rules import Context, check_rules
 from .schema import check_schema, load_schema
