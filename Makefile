@@ -41,11 +41,11 @@ lint: $(STAMP)
 
 ## demo: regenerate the demonstration directory from data/
 demo: $(STAMP)
-	$(BIN)/python -m directory247.demo
+	$(BIN)/python -m directory247.demo.entries
 
 ## demo-sign: re-sign the demo entries (all, or CODES="no se") and the authorisations with the public demo keys
 demo-sign: $(STAMP)
-	$(BIN)/python -m directory247.demo_keys sign $(CODES)
+	$(BIN)/python -m directory247.demo.keys sign $(CODES)
 	$(BIN)/directory247 check
 
 ## demo-reachability: re-sign the demo reachability records (reachability/tests.yaml) with the public demo root key

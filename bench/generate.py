@@ -39,9 +39,9 @@ from typing import Any
 
 import pycountry
 
-from directory247.demo import build_entry
-from directory247.demo_keys import _gpg  # the demo keys' gpg call: batch, no passphrase
-from directory247.entry_yaml import dump
+from directory247.demo.entries import build_entry
+from directory247.demo.keys import run_gpg  # the demo keys' gpg call: batch, no passphrase
+from directory247.entry.yaml_writer import dump
 
 PROJECT = Path(__file__).resolve().parents[1]
 CACHE = PROJECT / "build" / "bench-cache"
@@ -152,7 +152,7 @@ def synthetic_entry(seed: int, network: int, code: str) -> dict[str, Any]:
 
 
 def _new_key(home: Path, uid: str) -> str:
-    status = _gpg(home, "--status-fd", "1", "--quick-generate-key", uid, "ed25519", "sign", "never").decode()
+    status = run_gpg(home, "--status-fd", "1", "--quick-generate-key", uid, "ed25519", "sign", "never").decode()
     return next(line.split()[3] for line in status.splitlines() if line.startswith("[GNUPG:] KEY_CREATED "))
 
 
@@ -161,7 +161,7 @@ def stop_agent(home: Path) -> None:
 
 
 def _detach_sign(home: Path, fingerprint: str, path: Path) -> None:
-    signature = _gpg(home, "--armor", "--detach-sign", "--no-textmode", "--digest-algo", "SHA512",
+    signature = run_gpg(home, "--armor", "--detach-sign", "--no-textmode", "--digest-algo", "SHA512",
                      "--local-user", f"{fingerprint}!", "--output", "-", str(path))
     path.with_name(path.name + ".asc").write_bytes(signature)
 
@@ -208,11 +208,11 @@ def generate(n: int, seed: int, cache: Path = CACHE, *, jobs: int = 2, log: Any 
         # One at a time: concurrent key generation in one home trips over the keybox lock.
         fprs = {code: _new_key(home, f"bench signer for {code} <{code.lower()}@bench.directory247.example>")
                 for code in codes}
-        public = {fpr: _gpg(home, "--armor", "--export", fpr) for fpr in [root_fpr, release_fpr, *fprs.values()]}
+        public = {fpr: run_gpg(home, "--armor", "--export", fpr) for fpr in [root_fpr, release_fpr, *fprs.values()]}
         keyrings = work / "keyrings"
         keyrings.mkdir()
         for code, fpr in fprs.items():  # binary keyrings for the plain gpgv loop
-            (keyrings / f"{code.lower()}.gpg").write_bytes(_gpg(home, "--export", fpr))
+            (keyrings / f"{code.lower()}.gpg").write_bytes(run_gpg(home, "--export", fpr))
 
         say(f"writing {n} entries in {len(plan)} network(s)")
         signing: list[tuple[str, Path]] = []

@@ -143,9 +143,9 @@ def stage_gpgv_loop(fixture: generate.Fixture, work: Path) -> StageResult:
 
 
 def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
-    from directory247.check import ENTRY_NAME, SignatureJob, load_trusted, verify_signatures
-    from directory247.repository import WorkTree
+    from directory247.gate.check import ENTRY_NAME, SignatureJob, load_trusted, verify_signatures
     from directory247.trust import StatusCache, Verified
+    from directory247.trust.snapshots import WorkTree
 
     now = dt.datetime.now(dt.UTC)
     start = _start()
@@ -166,7 +166,7 @@ def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
 
 
 def _check(fixture: generate.Fixture, work: Path) -> StageResult:
-    from directory247.check import run_check
+    from directory247.gate.check import run_check
     from directory247.trust import StatusCache
 
     now = dt.datetime.now(dt.UTC)
@@ -226,7 +226,7 @@ def _bare_mkdocs(fixture: generate.Fixture, work: Path, *, flat: bool) -> StageR
         return StageResult(None, note=f"flat navigation measured only up to N = {FLAT_LIMIT}")
     try:  # the site's own page renderer, so the pages are exactly the site's
         from directory247 import pages as site_pages
-        from directory247.site import guides_in, load_archive
+        from directory247.site.build import guides_in, load_archive
 
         nav_pages, render_pages = site_pages.NAV, site_pages.render_pages
     except (ImportError, AttributeError) as error:

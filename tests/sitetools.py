@@ -21,10 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from conftest import ROOT, TODAY
+from directory247.entry.model import ContactPoint, Entry, Phone, Release, SecureChannel, Signer, timestamp
+from directory247.entry.validation import entry_files, validate_files
 from directory247.formats import json_export, reachability_export
-from directory247.model import ContactPoint, Entry, Phone, Release, SecureChannel, Signer, timestamp
-from directory247.reachability import REACHABILITY, LastTests, Reachability, last_tests, parse_reachability
-from directory247.validation import entry_files, validate_files
+from directory247.freshness.reachability import REACHABILITY, LastTests, Reachability, last_tests, parse_reachability
 
 FIRST = "2026.11.1"
 SECOND = "2026.11.2"
@@ -150,7 +150,7 @@ def read_json(path: Path) -> object:
 
 def build(out: Path, releases: Path) -> Path:
     """The real build pipeline, with the project's docs and base config."""
-    from directory247.site import build_site
+    from directory247.site.build import build_site
 
     build_site(out, releases, docs_dir=ROOT / "docs", base_config=ROOT / "mkdocs.yml")
     return out

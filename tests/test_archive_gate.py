@@ -28,7 +28,7 @@ from conftest import ROOT
 from directory247 import pinned
 from directory247.cli import main
 from directory247.formats.common import dumps
-from directory247.verify import examine_archived, verify_archived, verify_release
+from directory247.release.verify import examine_archived, verify_archived, verify_release
 from test_check import Repo, make_repo
 
 BIN = ROOT / ".venv" / "bin"
@@ -133,7 +133,7 @@ def test_leftover_staging_folder_warns_on_the_tree_and_is_refused_in_a_change(re
 
 
 def _problems(repo: Repo, base: str | None) -> list[object]:
-    from directory247.check import run_check
+    from directory247.gate.check import run_check
 
     return list(run_check(repo.path, base=base, now=dt.datetime.now(dt.UTC)).problems)
 
@@ -444,6 +444,6 @@ def test_gate_and_build_refuse_an_archived_release_claiming_too_long_a_validity(
 
 
 def test_cap_is_the_networks_policy() -> None:
-    from directory247.release import VALIDITY
+    from directory247.release.pipeline import VALIDITY
 
     assert VALIDITY <= pinned.MAX_RELEASE_VALIDITY == dt.timedelta(days=45)

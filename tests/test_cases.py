@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TODAY
 from directory247 import report
-from directory247.validation import validate_files
+from directory247.entry.validation import validate_files
 
 CASES = Path(__file__).parent / "cases"
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())

@@ -15,10 +15,10 @@ import pytest
 
 import gpgtools
 from conftest import ROOT, git
-from directory247.check import run_check
 from directory247.cli import main
-from directory247.entry_yaml import dump
-from directory247.release_run import GateRefused, run_release
+from directory247.entry.yaml_writer import dump
+from directory247.gate.check import run_check
+from directory247.gate.release_job import GateRefused, run_release
 
 NOW = dt.datetime.now(dt.UTC)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -594,8 +594,8 @@ def test_releases_are_append_only_and_genuine(repo: Repo) -> None:
 def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: Path) -> None:
     """The warm run takes the authorisations' reading from the cache: the same as a fresh one,
     and a damaged or foreign cached reading is never used."""
-    from directory247.authorisations import _parsed_key, parse_authorisations
     from directory247.trust import StatusCache
+    from directory247.trust.authorisations import _parsed_key, parse_authorisations
 
     data = repo.read("keys/authorisations.yaml")
     fresh = parse_authorisations(data)
@@ -618,8 +618,7 @@ def test_cached_reading_of_the_authorisations_is_the_same(repo: Repo, tmp_path: 
 
 def test_authorisations_are_not_cached_when_the_reading_code_cannot_be_read(
         repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from directory247 import authorisations
-    from directory247.trust import StatusCache
+    from directory247.trust import StatusCache, authorisations
 
     monkeypatch.setattr(authorisations, "_reading_digest", lambda: None)
     cache = StatusCache(tmp_path / "c.json")

@@ -45,9 +45,9 @@ from conftest import ROOT
 from directory247 import pinned, publish
 from directory247.cli import signals_unwind
 from directory247.errors import DirectoryError, describe_os_error
-from directory247.release import published_versions
-from directory247.site import recover_out
-from directory247.verify import verify_archived
+from directory247.release.pipeline import published_versions
+from directory247.release.verify import verify_archived
+from directory247.site.build import recover_out
 
 CODES = ("NO", "SE")
 TIMEOUT = 120
@@ -60,7 +60,8 @@ INTERRUPT = r'''
 import os, signal, sys, time
 from pathlib import Path
 
-from directory247 import cli, publish, site
+from directory247 import cli, publish
+from directory247.site import build as site
 
 stop_at, action, watched = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]).absolute()
 events = []
@@ -134,7 +135,7 @@ sys.exit(code)
 FORK_SERVER = r'''
 import json, os, sys, traceback
 
-import directory247.cli, directory247.commands.build, directory247.commands.release, directory247.site
+import directory247.cli, directory247.commands.build, directory247.commands.release, directory247.site.build
 
 source = sys.argv[1]
 for line in sys.stdin:

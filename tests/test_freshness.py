@@ -19,16 +19,14 @@ import pytest
 
 import gpgtools
 from conftest import ROOT, git
-from directory247.authorisations import Trust, load_trust
-from directory247.check import run_check
 from directory247.cli import main
-from directory247.confirmation import add_months, confirmation_due
-from directory247.entry_yaml import dump
+from directory247.entry.confirmation import add_months, confirmation_due
+from directory247.entry.model import Entry
+from directory247.entry.validation import entry_files, validate_files
+from directory247.entry.yaml_writer import dump
 from directory247.errors import DirectoryError
 from directory247.formats.icalendar import escape_text, fold, render
-from directory247.freshness import Standing, confirm_edit, standing
-from directory247.model import Entry
-from directory247.reachability import (
+from directory247.freshness.reachability import (
     REACHABILITY,
     REACHABILITY_SIGNATURE,
     Reachability,
@@ -38,8 +36,10 @@ from directory247.reachability import (
     load_reachability,
     parse_reachability,
 )
-from directory247.repository import Snapshot, Special, WorkTree
-from directory247.validation import entry_files, validate_files
+from directory247.freshness.standing import Standing, confirm_edit, standing
+from directory247.gate.check import run_check
+from directory247.trust.authorisations import Trust, load_trust
+from directory247.trust.snapshots import Snapshot, Special, WorkTree
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()

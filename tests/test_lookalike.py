@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, TODAY
-from directory247 import lookalike, reference
-from directory247.characters import one_line_problem
-from directory247.entry_yaml import dump
-from directory247.loader import load_entry
-from directory247.schema import ANY_ITEM, load_schema, text_fields
-from directory247.validation import validate_entry
+from directory247.entry import lookalike, reference
+from directory247.entry.characters import one_line_problem
+from directory247.entry.loader import load_entry
+from directory247.entry.schema import ANY_ITEM, load_schema, text_fields
+from directory247.entry.validation import validate_entry
+from directory247.entry.yaml_writer import dump
 
 DEMO = ROOT / "tests" / "cases" / "valid" / "demo-norway" / "no.yaml"
 STATES = [row["iso2"] for row in csv.DictReader((ROOT / "data" / "ets185_states.csv").open(encoding="utf-8"))]
@@ -205,7 +205,7 @@ def test_abbreviations_in_prose_are_no_domains(prose: str) -> None:
 
 def test_the_confusables_table_is_read_only_when_needed() -> None:
     code = ("import sys, datetime as dt, pathlib\n"
-            "from directory247.validation import validate_entry\n"
+            "from directory247.entry.validation import validate_entry\n"
             f"r = validate_entry(pathlib.Path({str(DEMO)!r}).read_bytes(), 'no.yaml', today=dt.date(2026, 5, 1))\n"
             "assert r.ok, r.problems\n"
             "print('confusable_homoglyphs' in sys.modules)\n")

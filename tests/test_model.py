@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TODAY
-from directory247.model import Entry
-from directory247.validation import validate_files
+from directory247.entry.model import Entry
+from directory247.entry.validation import validate_files
 
 #: Every demo entry and every valid case: whatever the schema lets an entry say, the model keeps.
 FILES = sorted((ROOT / "directory").glob("*.yaml")) + sorted((ROOT / "tests" / "cases" / "valid").glob("*/*.yaml"))

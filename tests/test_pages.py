@@ -31,7 +31,7 @@ from directory247.pages import render_pages
 from directory247.pages.common import GUIDES, regions
 from directory247.pages.markup import escape, mailto_href, tel_href, time_zone_attr, title_text
 from directory247.pages.published import PublishedRelease, parse_changes, parse_manifest
-from directory247.site import load_archive, versions_json
+from directory247.site.build import load_archive, versions_json
 
 MARKDOWN_SPECIALS = "\\`*_{}[]()#|!<>&\"'~^=+:@$%"
 
@@ -296,7 +296,7 @@ def test_build_layout(site: Path) -> None:
 def test_offline_bundle_is_what_mkdocs_builds_without_the_version_selector(site: Path, tmp_path: Path) -> None:
     """The bundle is the web build with the selector taken out; that must be exactly what a
     second MkDocs build without the selector gives (it guards SELECTOR_EDITS against the theme)."""
-    from directory247 import site as site_build
+    from directory247.site import build as site_build
 
     archive = load_archive(site.parent / "releases")
     newest = archive[-1]
@@ -318,7 +318,7 @@ def test_offline_bundle_is_what_mkdocs_builds_without_the_version_selector(site:
 
 
 def test_a_page_without_the_selector_markup_stops_the_bundle() -> None:
-    from directory247.site import SiteError, offline_page
+    from directory247.site.build import SiteError, offline_page
 
     with pytest.raises(SiteError, match=r"index\.html: the page does not have the expected version selector"):
         offline_page(b"<html>no selector</html>", "index.html")

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import ROOT, TODAY
 from directory247 import progress as progress_module
-from directory247.check import run_check
 from directory247.cli import main
+from directory247.entry.validation import validate_files
+from directory247.gate.check import run_check
 from directory247.progress import TerminalProgress, terminal_progress
-from directory247.validation import validate_files
 
 VALID = sorted((ROOT / "tests" / "cases" / "valid").glob("*/*.yaml"))
 

@@ -21,12 +21,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 import gpgtools
 from conftest import ROOT
 from directory247.cli import main
+from directory247.entry.model import Entry, Release, Signer
 from directory247.errors import ReleaseError
 from directory247.formats import reachability_export
 from directory247.formats.common import dumps
 from directory247.formats.export import Build, Export
-from directory247.model import Entry, Release, Signer
-from directory247.reachability import (
+from directory247.freshness.published import reachability_unchanged, read_published
+from directory247.freshness.reachability import (
     REACHABILITY,
     REACHABILITY_SIGNATURE,
     LastTest,
@@ -36,8 +37,7 @@ from directory247.reachability import (
     last_test_results,
     parse_reachability,
 )
-from directory247.release import PublishedRelease, cut_release, default_exports, latest_release
-from directory247.release_reachability import reachability_unchanged, read_published
+from directory247.release.pipeline import PublishedRelease, cut_release, default_exports, latest_release
 from test_release import ReleaseKey, load_entries, now
 
 CODES = ("FR", "MT", "NO", "SE")

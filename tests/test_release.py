@@ -20,14 +20,15 @@ import pytest
 
 import gpgtools
 from conftest import ROOT, TODAY
-from directory247 import manifest as manifests
 from directory247 import publish
+from directory247.entry.model import Entry, Release, Signer
+from directory247.entry.validation import validate_files
 from directory247.errors import DirectoryError, ReleaseError, SignatureError
 from directory247.formats import json_export
 from directory247.formats.export import Build, Export, first_difference
 from directory247.formats.json_export import read_back as read_back_json
-from directory247.model import Entry, Release, Signer
-from directory247.release import (
+from directory247.release import manifest as manifests
+from directory247.release.pipeline import (
     VALIDITY,
     PublishedRelease,
     cut_release,
@@ -35,9 +36,8 @@ from directory247.release import (
     latest_release,
     next_version,
 )
+from directory247.release.verify import verify_release
 from directory247.trust import GnuPG
-from directory247.validation import validate_files
-from directory247.verify import verify_release
 
 SIGNED_AT = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from directory247 import schema
-from directory247.coerce import coerce
-from directory247.loader import load_entry
-from directory247.schema import _Compiler, _Unsupported, _validator, fast_check, load_schema
+from directory247.entry import schema
+from directory247.entry.coerce import coerce
+from directory247.entry.loader import load_entry
+from directory247.entry.schema import _Compiler, _Unsupported, _validator, fast_check, load_schema
 
 ENTRIES = sorted((ROOT / "directory").glob("*.yaml")) + sorted((ROOT / "tests" / "cases").glob("*/*/*.yaml"))
 
@@ -117,7 +117,7 @@ def test_a_keyword_it_does_not_know_means_no_compiled_check(keyword: dict[str, A
 
 
 def test_without_a_compiled_check_jsonschema_decides(monkeypatch: pytest.MonkeyPatch) -> None:
-    from directory247.validation import validate_entry
+    from directory247.entry.validation import validate_entry
 
     data = (ROOT / "directory" / "no.yaml").read_bytes().replace(b"serial: ", b"serial: x")
     with_fast = validate_entry(data, "directory/no.yaml", today=dt.date(2026, 11, 28)).problems

@@ -21,10 +21,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from conftest import ROOT, TODAY
-from directory247 import changes
+from directory247.entry import changes
+from directory247.entry.model import ContactPoint, Entry, Release, Signer
+from directory247.entry.validation import validate_files
 from directory247.formats import atom, csv_export, datapackage, json_export, vcard
-from directory247.model import ContactPoint, Entry, Release, Signer
-from directory247.validation import validate_files
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

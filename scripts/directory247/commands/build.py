@@ -8,8 +8,8 @@ from pathlib import Path
 from .. import pinned, report
 from ..errors import ReleaseError
 from ..paths import project_root
-from ..site import build_site
-from ..verify import verify_archived
+from ..release.verify import verify_archived
+from ..site.build import build_site
 from . import parser
 
 

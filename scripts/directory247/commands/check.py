@@ -6,8 +6,8 @@ import datetime as dt
 import sys
 
 from .. import report
-from ..check import run_check
 from ..errors import UsageError
+from ..gate.check import run_check
 from ..paths import project_root
 from ..progress import terminal_progress
 from ..trust import StatusCache, default_cache_path

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 from .. import report
-from ..authorisations import load_trust
-from ..confirmation import confirmation_due
+from ..entry.confirmation import confirmation_due
 from ..errors import UsageError
-from ..freshness import EntryNotLoadable, confirm_edit
+from ..freshness.standing import EntryNotLoadable, confirm_edit
 from ..paths import project_root
-from ..repository import WorkTree
-from ..signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
 from ..trust import GnuPG
+from ..trust.authorisations import load_trust
+from ..trust.party_signing import EntryNotValid, entry_code, read_entry, sign_entry, write_signed
+from ..trust.snapshots import WorkTree
 from . import date_argument, parser
 
 

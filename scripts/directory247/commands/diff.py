@@ -6,12 +6,12 @@ import datetime as dt
 import sys
 from typing import Any
 
-from ..changes import diff_entries, summarise
-from ..check import ENTRY_NAME
+from ..entry.changes import diff_entries, summarise
+from ..entry.validation import validate_entry
 from ..errors import UsageError
+from ..gate.check import ENTRY_NAME
 from ..paths import project_root
-from ..repository import GitRevision, Snapshot, WorkTree
-from ..validation import validate_entry
+from ..trust.snapshots import GitRevision, Snapshot, WorkTree
 from . import parser
 
 

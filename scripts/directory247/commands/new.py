@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from ..entry.scaffold import render
+from ..entry.schema import load_schema
 from ..errors import UsageError
 from ..paths import directory_dir
 from ..publish import write_new
-from ..scaffold import render
-from ..schema import load_schema
 from . import parser, today
 
 

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .. import report
+from ..entry.model import timestamp
 from ..errors import UsageError
-from ..model import timestamp
+from ..gate.release_job import RENEW_BEFORE, GateRefused, run_release
 from ..paths import project_root
 from ..progress import terminal_progress
-from ..release_run import RENEW_BEFORE, GateRefused, run_release
 from . import parser
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from .. import report
 from ..errors import UsageError
-from ..freshness import DEFAULT_WITHIN_DAYS
+from ..freshness.report import as_json, as_problems, as_text, stale_run, write_drafts
+from ..freshness.standing import DEFAULT_WITHIN_DAYS
 from ..paths import project_root
-from ..stale import as_json, as_problems, as_text, stale_run, write_drafts
 from . import add_format, date_argument, parser, today
 
 

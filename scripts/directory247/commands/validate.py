@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 from .. import report
+from ..entry.validation import entry_files, validate_files
 from ..errors import UsageError
 from ..paths import directory_dir
 from ..progress import terminal_progress
-from ..validation import entry_files, validate_files
 from . import add_format, date_argument, parser, today
 
 

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from .. import pinned
+from ..entry.model import timestamp
 from ..errors import DirectoryError, ReleaseError, UsageError
-from ..model import timestamp
-from ..verify import MAX_KEY_BYTES, default_state_dir, release_folder, verify_release
+from ..release.verify import MAX_KEY_BYTES, default_state_dir, release_folder, verify_release
 from . import parser
 
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")

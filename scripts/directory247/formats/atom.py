@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from ..model import timestamp
+from ..entry.model import timestamp
 from .common import DEMO_NOTICE, TITLE
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import changes
+from ..entry import changes
 from .common import dumps
 from .export import Build, Export, first_difference, mismatch, unreadable
 

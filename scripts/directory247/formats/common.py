@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import ContactPoint, Entry
+from ..entry.model import ContactPoint, Entry
 
 EXPORT_SCHEMA_ID = "https://directory247.invalid/schema/export/v1.json"
 TITLE = "Directory of 24/7 contact points under Article 35 of the Convention on Cybercrime (CETS 185)"

@@ -50,7 +50,7 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..model import ContactPoint, Entry, Release
+from ..entry.model import ContactPoint, Entry, Release
 from .common import contact_point_order
 from .export import Build, Export, first_difference, mismatch, unreadable
 

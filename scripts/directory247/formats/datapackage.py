@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import Release, timestamp
+from ..entry.model import Release, timestamp
 from .common import DEMO_NOTICE, EXPORT_SCHEMA_ID, TITLE, dumps
 from .export import Build, Export, first_difference, mismatch, unreadable
 

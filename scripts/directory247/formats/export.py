@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..entry.model import Release
 from ..errors import ReleaseError
-from ..model import Release
-from ..reachability import Reachability
+from ..freshness.reachability import Reachability
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
-from ..model import Entry
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
+from ..entry.model import Entry
 from .common import GUIDE, confirm_command
 from .export import Build, Export, mismatch
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..confirmation import CONFIRMATION_POLICY_MONTHS
-from ..model import Entry, Release, Signer, parse_timestamp, timestamp
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS
+from ..entry.model import Entry, Release, Signer, parse_timestamp, timestamp
 from .common import DEMO_NOTICE, EXPORT_SCHEMA_ID, TITLE, dumps
 from .export import Build, Export, by_code, first_difference, mismatch, unreadable
 

@@ -24,8 +24,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from ..model import parse_timestamp, timestamp
-from ..reachability import LastTest, LastTests, last_tests
+from ..entry.model import parse_timestamp, timestamp
+from ..freshness.reachability import LastTest, LastTests, last_tests
 from .common import DEMO_NOTICE, dumps
 from .export import Build, Export, first_difference, mismatch, unreadable
 

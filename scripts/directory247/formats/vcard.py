@@ -42,7 +42,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..model import ContactPoint, Entry, Release
+from ..entry.model import ContactPoint, Entry, Release
 from .common import DEMO_NOTICE, contact_point_order
 from .export import Build, Export, first_difference, mismatch, unreadable
 

@@ -42,20 +42,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import pinned, publish
+from ..entry.model import Entry, Release, Signer, timestamp
+from ..errors import ReleaseError
+from ..formats import atom, changelog, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
+from ..formats.common import dumps
+from ..formats.export import Build, Export
+from ..freshness.reachability import Reachability
+from ..trust import FUTURE_TOLERANCE
 from . import manifest as manifests
-from . import pinned, publish
-from .errors import ReleaseError
-from .formats import atom, changelog, csv_export, datapackage, icalendar, json_export, reachability_export, vcard
-from .formats.common import dumps
-from .formats.export import Build, Export
 from .manifest import MANIFEST, SIGNATURE_SUFFIX, VERSION_FOLDER, Manifest
-from .model import Entry, Release, Signer, timestamp
-from .reachability import Reachability
-from .trust import FUTURE_TOLERANCE
 from .verify import RELEASE_KEY_FILE, verify_archived, verify_release
 
 if TYPE_CHECKING:
-    from .progress import Progress
+    from ..progress import Progress
 
 #: How long a release stays valid; see the module docstring (freeze protection).
 VALIDITY = pinned.RELEASE_VALIDITY

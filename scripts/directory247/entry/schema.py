@@ -17,9 +17,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ..paths import schema_dir
+from ..problems import FieldPath, Problem, Severity, field_name
 from .loader import Document
-from .paths import schema_dir
-from .problems import FieldPath, Problem, Severity, field_name
 
 ENTRY_SCHEMA = "entry.schema.json"
 

@@ -13,12 +13,12 @@ from typing import Any
 import phonenumbers
 import pycountry
 
+from ..errors import UsageError
+from ..problems import FieldPath
 from .coerce import SchemaWalker
-from .entry_yaml import dump
-from .errors import UsageError
-from .problems import FieldPath
 from .reference import zone_table, zones_of
 from .rules import PLACEHOLDER
+from .yaml_writer import dump
 
 
 def template(code: str, today: dt.date) -> dict[str, Any]:

@@ -31,8 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import archive_rules
-from .authorisations import (
+from ..entry.loader import load_entry
+from ..entry.model import Entry, Signer
+from ..entry.validation import EntryResult, validate_entry
+from ..errors import DirectoryError, SignatureError
+from ..problems import Problem, Severity, has_errors
+from ..trust import StatusCache, StatusLines, Verified, batch, has_cached_verdict, preload_keys, verify
+from ..trust.authorisations import (
     AUTHORISATIONS,
     AUTHORISATIONS_SIGNATURE,
     ROOT_KEY,
@@ -40,16 +45,11 @@ from .authorisations import (
     load_trust,
     parse_authorisations,
 )
-from .errors import DirectoryError, SignatureError
-from .loader import load_entry
-from .model import Entry, Signer
-from .problems import Problem, Severity, has_errors
-from .repository import GitRevision, Snapshot, WorkTree
-from .trust import StatusCache, StatusLines, Verified, batch, has_cached_verdict, preload_keys, verify
-from .validation import EntryResult, validate_entry
+from ..trust.snapshots import GitRevision, Snapshot, WorkTree
+from . import archive as archive_rules
 
 if TYPE_CHECKING:
-    from .progress import Progress
+    from ..progress import Progress
 
 ENTRY_NAME = re.compile(r"directory/([a-z]{2})\.yaml")
 SIGNATURE_NAME = re.compile(r"directory/([a-z]{2})\.yaml\.asc")
@@ -391,7 +391,7 @@ def name_other_state(message: str, trust: Trust, code: str) -> str:
 def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,
                                problems: list[Problem]) -> None:
     """The reachability records change only under the base root's signature, and forward."""
-    from .reachability import REACHABILITY, load_reachability
+    from ..freshness.reachability import REACHABILITY, load_reachability
 
     if change.read(REACHABILITY) is None and trusted.read(REACHABILITY) is not None:
         problems.append(_problem(REACHABILITY, "(trust)", "the Secretariat's reachability records were deleted; "

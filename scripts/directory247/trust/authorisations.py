@@ -26,13 +26,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .coerce import coerce
-from .errors import TrustError
-from .loader import load_entry
-from .paths import schema_dir
-from .repository import Snapshot
-from .schema import fast_check
-from .trust import POLICY_VERSION, verify
+from ..entry.coerce import coerce
+from ..entry.loader import load_entry
+from ..entry.schema import fast_check
+from ..errors import TrustError
+from ..paths import schema_dir
+from . import POLICY_VERSION, verify
+from .snapshots import Snapshot
 
 ROOT_KEY = "keys/root.asc"
 AUTHORISATIONS = "keys/authorisations.yaml"
@@ -100,7 +100,7 @@ def _reading_digest() -> bytes | None:
     """What the reading of the file depends on besides its bytes: the schema, and the code
     that reads it (this module, the strict loader, the compiled schema check); None when the
     code cannot be read (then nothing is cached)."""
-    from . import loader, schema
+    from ..entry import loader, schema
 
     digest = hashlib.sha256(POLICY_VERSION.encode())
     try:

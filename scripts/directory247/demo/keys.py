@@ -5,8 +5,8 @@ directory after editing it (``make demo-sign``). The authorisations they produce
 ``network: demo``, so demo keys can only ever sign entries marked ``demo: true``, and a
 directory signed with them can never pass against a production root.
 
-``python -m directory247.demo_keys generate`` makes a fresh set (only needed once);
-``python -m directory247.demo_keys sign`` re-signs every entry and the authorisations.
+``python -m directory247.demo.keys generate`` makes a fresh set (only needed once);
+``python -m directory247.demo.keys sign`` re-signs every entry and the authorisations.
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .authorisations import AUTHORISATIONS, ROOT_KEY, parse_authorisations, pubkey_path
-from .entry_yaml import dump
-from .errors import DirectoryError
-from .paths import project_root
-from .publish import write_atomic
-from .trust import verify
+from ..entry.yaml_writer import dump
+from ..errors import DirectoryError
+from ..paths import project_root
+from ..publish import write_atomic
+from ..trust import verify
+from ..trust.authorisations import AUTHORISATIONS, ROOT_KEY, parse_authorisations, pubkey_path
 
 DEMO_KEYS_DIR = "demo-keys"
 EXPIRY = "2031-12-31"
 
 
-def _gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
+def run_gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
     done = subprocess.run(
         ["gpg", "--homedir", str(home), "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback",
          "--passphrase", "", *args],
@@ -43,7 +43,7 @@ def _gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
 
 
 def _fingerprint(home: Path, uid: str) -> str:
-    listing = _gpg(home, "--with-colons", "--list-keys", f"={uid}").decode()
+    listing = run_gpg(home, "--with-colons", "--list-keys", f"={uid}").decode()
     return next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
 
 
@@ -64,14 +64,14 @@ def generate(root: Path) -> None:
         try:
             def make(name: str, label: str) -> str:
                 uid = f"{label} (PUBLIC DEMO KEY, NOT FOR REAL USE) <{name}@demo.directory247.example>"
-                _gpg(home, "--quick-generate-key", uid, "ed25519", "sign", EXPIRY)
+                run_gpg(home, "--quick-generate-key", uid, "ed25519", "sign", EXPIRY)
                 fpr = _fingerprint(home, uid)
-                write_atomic(secret / f"{name}.asc", _gpg(home, "--armor", "--export-secret-keys", fpr))
-                write_atomic(root / pubkey_path(fpr), _gpg(home, "--armor", "--export", fpr))
+                write_atomic(secret / f"{name}.asc", run_gpg(home, "--armor", "--export-secret-keys", fpr))
+                write_atomic(root / pubkey_path(fpr), run_gpg(home, "--armor", "--export", fpr))
                 return fpr
 
             root_fpr = make("root", "24/7 Directory demo root")
-            write_atomic(root / ROOT_KEY, _gpg(home, "--armor", "--export", root_fpr))
+            write_atomic(root / ROOT_KEY, run_gpg(home, "--armor", "--export", root_fpr))
             (root / pubkey_path(root_fpr)).unlink()
             release_fpr = make("release", "24/7 Directory demo release")
             state_keys = {code: [make(code.lower(), f"24/7 Directory demo signer for {code}")] for code in states}
@@ -112,9 +112,9 @@ def sign(root: Path, only: list[str] | None = None) -> int:
         home = Path(tmp)
         try:
             for key in sorted(secret.glob("*.asc")):
-                _gpg(home, "--import", str(key))
+                run_gpg(home, "--import", str(key))
             def detach(path: Path, fpr: str) -> None:
-                signature = _gpg(home, "--armor", "--detach-sign", "--no-textmode", "--digest-algo", "SHA512",
+                signature = run_gpg(home, "--armor", "--detach-sign", "--no-textmode", "--digest-algo", "SHA512",
                                  "--local-user", f"{fpr}!", "--output", "-", str(path))
                 write_atomic(path.with_name(path.name + ".asc"), signature)
 
@@ -136,7 +136,7 @@ def sign(root: Path, only: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m directory247.demo_keys", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m directory247.demo.keys", description=__doc__)
     parser.add_argument("action", choices=("generate", "sign"))
     parser.add_argument("codes", nargs="*", help="with sign: only these States (default: all + authorisations)")
     args = parser.parse_args(argv)

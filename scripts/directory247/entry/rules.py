@@ -23,11 +23,11 @@ from typing import Any
 
 import pycountry
 
+from ..problems import FieldPath, Problem, Severity, field_name
 from .characters import one_line_problem
 from .confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
 from .loader import Document
 from .lookalike import text_lookalikes
-from .problems import FieldPath, Problem, Severity, field_name
 from .reference import check_email, check_phone, check_phone_country, check_zone_country, is_language, time_zones
 from .schema import field_pattern, text_fields
 

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .authorisations import AUTHORISATIONS, Trust
-from .errors import DirectoryError, ReleaseError
-from .manifest import VERSION_FOLDER
-from .model import Entry, Release
-from .problems import Problem, Severity
-from .publish import STAGING_PREFIX, is_temporary
-from .repository import Snapshot
+from ..entry.model import Entry, Release
+from ..errors import DirectoryError, ReleaseError
+from ..problems import Problem, Severity
+from ..publish import STAGING_PREFIX, is_temporary
+from ..release.manifest import VERSION_FOLDER
+from ..trust.authorisations import AUTHORISATIONS, Trust
+from ..trust.snapshots import Snapshot
 
 RELEASES = "releases"
 INDEX_PATH = f"{RELEASES}/index.json"
@@ -86,7 +86,7 @@ def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
 
 def derived_problems(root: Path, change: Snapshot) -> list[Problem]:
     """``index.json`` and ``feed.atom`` must be exactly what the release folders give."""
-    from .release import derived_files
+    from ..release.pipeline import derived_files
 
     try:
         expected = derived_files(root / RELEASES)
@@ -112,7 +112,7 @@ def derived_problems(root: Path, change: Snapshot) -> list[Problem]:
 def change_problems(root: Path, change: Snapshot, trusted: Snapshot, trust: Trust,
                     now: dt.datetime) -> list[Problem]:
     """Published releases never change; a new release folder must verify with a release key."""
-    from .verify import ReleaseFinding, examine_archived
+    from ..release.verify import ReleaseFinding, examine_archived
 
     old, new = trusted.files(RELEASES), change.files(RELEASES)
     problems: list[Problem] = []
@@ -158,7 +158,7 @@ class Published:
 def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | None:
     """The latest release of the archive in the working tree, verified with an authorised
     release key (as it stood while valid); None before the first release."""
-    from .release import latest_release, published_versions
+    from ..release.pipeline import latest_release, published_versions
 
     releases = root / RELEASES
     errors: list[str] = []

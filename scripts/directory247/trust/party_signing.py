@@ -24,13 +24,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..entry.validation import file_code, read_entry_file, validate_entry
+from ..errors import DirectoryError, SignatureError, UsageError
+from ..gate.check import name_other_state
+from ..problems import Problem
+from ..publish import write_atomic
+from . import GnuPG, Verified, verify
 from .authorisations import AUTHORISATIONS, Trust
-from .check import name_other_state
-from .errors import DirectoryError, SignatureError, UsageError
-from .problems import Problem
-from .publish import write_atomic
-from .trust import GnuPG, Verified, verify
-from .validation import file_code, read_entry_file, validate_entry
 
 
 class EntryNotValid(DirectoryError):

@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import pinned, publish
+from .. import pinned, publish
+from ..errors import ReleaseError, UsageError
+from ..freshness.published import reachability_unchanged
+from ..freshness.reachability import ReachabilityError, load_reachability
+from ..problems import Problem
+from ..release.manifest import Manifest
+from ..release.pipeline import cut_release, latest_release, refresh_index
+from ..trust import GnuPG
+from ..trust.snapshots import WorkTree
 from .check import run_check
-from .errors import ReleaseError, UsageError
-from .manifest import Manifest
-from .problems import Problem
-from .reachability import ReachabilityError, load_reachability
-from .release import cut_release, latest_release, refresh_index
-from .release_reachability import reachability_unchanged
-from .repository import WorkTree
-from .trust import GnuPG
 
 if TYPE_CHECKING:
-    from .progress import Progress
+    from ..progress import Progress
 
 #: With ``when_needed``, a release this close to expiry is renewed even if nothing changed.
 RENEW_BEFORE = dt.timedelta(days=15)

@@ -6,7 +6,7 @@ Treaty Office facts in ``data/``; everything about contact points is invented an
 taken from the numbering plan's documented example numbers. The output is a pure function
 of the data files, so regenerating it changes nothing unless the facts change.
 
-Run ``python -m directory247.demo [--serial-bump CODES]`` (``make demo``).
+Run ``python -m directory247.demo.entries [--serial-bump CODES]`` (``make demo``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError, languages
 from babel.core import get_global
 
-from .entry_yaml import dump
-from .paths import project_root
-from .reference import is_language
+from ..entry.reference import is_language
+from ..entry.yaml_writer import dump
+from ..paths import project_root
 
 # A main time zone where a State spans several (the others stay reachable via office notes).
 _MAIN_ZONE = {
@@ -195,7 +195,7 @@ def generate(root: Path, serials: dict[str, int] | None = None, force: bool = Fa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m directory247.demo",
+    parser = argparse.ArgumentParser(prog="python -m directory247.demo.entries",
                                      description="Regenerate the demonstration directory from data/.")
     parser.add_argument("--root", type=Path, default=None, help="repository root (default: this checkout)")
     parser.add_argument("--force", action="store_true", help="rewrite every entry, even edited ones")

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..problems import Problem, Severity, has_errors
 from .coerce import coerce
 from .loader import Document, load_entry
-from .problems import Problem, Severity, has_errors
 from .rules import Context, check_rules
 from .schema import check_schema, load_schema
 
 if TYPE_CHECKING:
-    from .progress import Progress
+    from ..progress import Progress
 
 _FILE_NAME = re.compile(r"([a-z]{2})\.yaml")
 

@@ -52,14 +52,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import pinned
+from ..entry.model import parse_timestamp, timestamp
+from ..errors import DirectoryError, ReleaseError, TrustError, UsageError
+from ..formats.common import dumps
+from ..publish import write_atomic
+from ..trust import FUTURE_TOLERANCE, verify
 from . import manifest as manifests
-from . import pinned
-from .errors import DirectoryError, ReleaseError, TrustError, UsageError
-from .formats.common import dumps
 from .manifest import MANIFEST, MANIFEST_SIGNATURE, VERSION_FOLDER, Manifest
-from .model import parse_timestamp, timestamp
-from .publish import write_atomic
-from .trust import FUTURE_TOLERANCE, verify
 
 #: The file a release ships its public release key in (the default key for ``verify``).
 RELEASE_KEY_FILE = "release-key.asc"

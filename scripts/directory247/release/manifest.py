@@ -30,9 +30,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ReleaseError
-from .formats.common import dumps
-from .model import parse_timestamp, timestamp
+from ..entry.model import parse_timestamp, timestamp
+from ..errors import ReleaseError
+from ..formats.common import dumps
 
 MANIFEST = "manifest.json"
 SIGNATURE_SUFFIX = ".asc"

@@ -44,16 +44,16 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .authorisations import Trust
-from .coerce import coerce
-from .confirmation import parse_date
-from .errors import SignatureError, TrustError
-from .loader import Document, load_entry
-from .model import Entry, Release
-from .paths import schema_dir
-from .problems import FieldPath, Problem, Severity, field_name
-from .repository import Snapshot, WorkTree
-from .trust import Verified, verify
+from ..entry.coerce import coerce
+from ..entry.confirmation import parse_date
+from ..entry.loader import Document, load_entry
+from ..entry.model import Entry, Release
+from ..errors import SignatureError, TrustError
+from ..paths import schema_dir
+from ..problems import FieldPath, Problem, Severity, field_name
+from ..trust import Verified, verify
+from ..trust.authorisations import Trust
+from ..trust.snapshots import Snapshot, WorkTree
 
 REACHABILITY = "reachability/tests.yaml"
 REACHABILITY_SIGNATURE = REACHABILITY + ".asc"

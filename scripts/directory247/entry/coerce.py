@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..problems import FieldPath
 from .loader import Document
-from .problems import FieldPath
 
 
 def coerce(doc: Document, schema: dict[str, Any]) -> dict[str, Any]:

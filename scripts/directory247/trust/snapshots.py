@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 #: Size limit for any one file read through a snapshot (entries are capped lower by the loader).
 MAX_FILE_BYTES = 4 * 1024 * 1024

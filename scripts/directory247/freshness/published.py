@@ -17,8 +17,8 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from .formats import reachability_export
-from .model import Entry
+from ..entry.model import Entry
+from ..formats import reachability_export
 from .reachability import LastTests, Reachability, last_test_results
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .problems import FieldPath
+from ..problems import FieldPath
 
 _PLAIN = re.compile(r"[A-Za-z0-9+][A-Za-z0-9 .,()/'@+_-]*")
 _RESERVED = {"true", "false", "null", "~", "yes", "no", "on", "off", ""}

@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
+from ..problems import FieldPath, Problem, Severity, field_name
 from .characters import hidden_character, invisible_at, one_line_problem
-from .problems import FieldPath, Problem, Severity, field_name
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 12

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .authorisations import load_trust
-from .confirmation import CONFIRMATION_POLICY_MONTHS
-from .errors import DirectoryError, UsageError
-from .formats.common import confirm_command
-from .freshness import StaleEntry, StaleReport, Standing, describe_test, reminder_mail, stale_report
-from .loader import Document
-from .model import Entry
-from .problems import Problem, Severity
-from .publish import write_atomic
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS
+from ..entry.loader import Document
+from ..entry.model import Entry
+from ..entry.validation import entry_files, validate_files
+from ..errors import DirectoryError, UsageError
+from ..formats.common import confirm_command
+from ..problems import Problem, Severity
+from ..publish import write_atomic
+from ..trust.authorisations import load_trust
+from ..trust.snapshots import WorkTree
 from .reachability import REACHABILITY, Reachability, load_reachability
-from .repository import WorkTree
-from .validation import entry_files, validate_files
+from .standing import StaleEntry, StaleReport, Standing, describe_test, reminder_mail, stale_report
 
 
 @dataclass(frozen=True)

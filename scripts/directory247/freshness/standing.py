@@ -27,12 +27,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
-from .errors import DirectoryError, UsageError
-from .formats.common import GUIDE, confirm_command, entry_path
-from .loader import Document, load_entry
-from .model import Entry
-from .problems import Problem
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
+from ..entry.loader import Document, load_entry
+from ..entry.model import Entry
+from ..errors import DirectoryError, UsageError
+from ..formats.common import GUIDE, confirm_command, entry_path
+from ..problems import Problem
 from .reachability import ContactKey, Result
 
 #: How many days ahead ``stale`` looks for confirmations falling due, unless told otherwise.

@@ -1,0 +1,1 @@
+"""The demonstration directory and its public test keys (never for real use)."""

@@ -1,0 +1,1 @@
+"""Freshness: confirmation standing, the stale report, the Secretariat's reachability records."""

@@ -1,0 +1,1 @@
+"""Releases: the pipeline that cuts one, its manifest, and the user's verification."""
