@@ -225,7 +225,7 @@ def _bare_mkdocs(fixture: generate.Fixture, work: Path, *, flat: bool) -> StageR
     if flat and fixture.n > FLAT_LIMIT:
         return StageResult(None, note=f"flat navigation measured only up to N = {FLAT_LIMIT}")
     try:  # the site's own page renderer, so the pages are exactly the site's
-        from directory247 import pages as site_pages
+        from directory247.site import pages as site_pages
         from directory247.site.build import guides_in, load_archive
 
         nav_pages, render_pages = site_pages.NAV, site_pages.render_pages

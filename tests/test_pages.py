@@ -27,11 +27,11 @@ import yaml
 import sitetools
 from conftest import ROOT
 from directory247.cli import main
-from directory247.pages import render_pages
-from directory247.pages.common import GUIDES, regions
-from directory247.pages.markup import escape, mailto_href, tel_href, time_zone_attr, title_text
-from directory247.pages.published import PublishedRelease, parse_changes, parse_manifest
 from directory247.site.build import load_archive, versions_json
+from directory247.site.pages import render_pages
+from directory247.site.pages.common import GUIDES, regions
+from directory247.site.pages.markup import escape, mailto_href, tel_href, time_zone_attr, title_text
+from directory247.site.pages.published import PublishedRelease, parse_changes, parse_manifest
 
 MARKDOWN_SPECIALS = "\\`*_{}[]()#|!<>&\"'~^=+:@$%"
 

@@ -601,7 +601,7 @@ def test_changes_json_round_trip_and_site_reader() -> None:
     obj = changes.to_object(found, "2026.11.1", "2026.11.2")
     assert [changes.Change.from_dict(c) for c in obj["changes"]] == found
     assert obj["from"] == "2026.11.1" and obj["to"] == "2026.11.2"
-    from directory247.pages.published import parse_changes
+    from directory247.site.pages.published import parse_changes
 
     changelog = parse_changes(json_export.dumps(obj))
     assert changelog.summary == tuple(changes.summarise(found))

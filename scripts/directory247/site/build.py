@@ -59,10 +59,10 @@ from .. import publish
 from ..errors import DirectoryError, UsageError
 from ..formats import json_export
 from ..freshness.published import read_published
-from ..pages import NAV, render_pages
-from ..pages.common import GUIDES
-from ..pages.published import PublishedRelease, parse_changes, parse_manifest
-from ..pages.releases import bundle_name
+from .pages import NAV, render_pages
+from .pages.common import GUIDES
+from .pages.published import PublishedRelease, parse_changes, parse_manifest
+from .pages.releases import bundle_name
 
 VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
 FILE_NAME_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

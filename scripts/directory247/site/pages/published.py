@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..entry.model import Release
-from ..freshness.reachability import LastTests
+from ...entry.model import Release
+from ...freshness.reachability import LastTests
 
 
 @dataclass(frozen=True)

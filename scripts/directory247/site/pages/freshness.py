@@ -13,9 +13,9 @@ alone) and the warning admonitions. Every data value goes through ``markup.escap
 
 from __future__ import annotations
 
-from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
-from ..entry.model import Entry, Release
-from ..freshness.reachability import LastTest, LastTests
+from ...entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
+from ...entry.model import Entry, Release
+from ...freshness.reachability import LastTest, LastTests
 from .common import block, day
 from .markup import escape
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
-from ..entry.model import Authority, ContactPoint, Entry, Phone, Release
-from ..freshness.reachability import LastTest
+from ...entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
+from ...entry.model import Authority, ContactPoint, Entry, Phone, Release
+from ...freshness.reachability import LastTest
 from . import request_templates
 from .common import (
     AUTHORITY_TYPES,

@@ -10,8 +10,8 @@ Without scripts the markers still show in each row, as a sign and words.
 
 from __future__ import annotations
 
-from ..entry.model import Entry, Release
-from ..freshness.reachability import LastTests
+from ...entry.model import Entry, Release
+from ...freshness.reachability import LastTests
 from .common import (
     REGIONS,
     STATUS_LABELS,

@@ -18,8 +18,8 @@ from importlib import resources
 
 import pycountry
 
-from ..entry.model import Release
-from ..formats.common import DEMO_NOTICE
+from ...entry.model import Release
+from ...formats.common import DEMO_NOTICE
 from .markup import escape
 
 STATUS_LABELS = {"party": "Party", "signatory": "Signatory", "invited": "Invited to accede"}

@@ -8,7 +8,7 @@ a whole when placed in the page, so a value can never become markup.
 
 from __future__ import annotations
 
-from ..entry.model import Authority, ContactPoint, Entry
+from ...entry.model import Authority, ContactPoint, Entry
 from .common import language_name
 
 BLANK = "____________________"
