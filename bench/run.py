@@ -143,7 +143,8 @@ def stage_gpgv_loop(fixture: generate.Fixture, work: Path) -> StageResult:
 
 
 def _verify(fixture: generate.Fixture, work: Path) -> StageResult:
-    from directory247.gate.check import ENTRY_NAME, SignatureJob, load_trusted, verify_signatures
+    from directory247.gate.check import ENTRY_NAME, load_trusted
+    from directory247.gate.verification import SignatureJob, verify_signatures
     from directory247.trust import StatusCache, Verified
     from directory247.trust.snapshots import WorkTree
 

@@ -20,7 +20,8 @@ from directory247 import pinned
 from directory247.cli import main
 from directory247.errors import ReleaseError
 from directory247.formats.common import dumps
-from directory247.release.verify import STATE_FILE, default_state_dir, verify_release
+from directory247.release.last_seen import STATE_FILE, default_state_dir
+from directory247.release.verify import verify_release
 from test_release import ReleaseKey, cut, load_entries, now
 
 

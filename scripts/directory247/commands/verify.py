@@ -15,7 +15,8 @@ from pathlib import Path
 from .. import pinned
 from ..entry.model import timestamp
 from ..errors import DirectoryError, ReleaseError, UsageError
-from ..release.verify import MAX_KEY_BYTES, default_state_dir, release_folder, verify_release
+from ..release.last_seen import default_state_dir
+from ..release.verify import MAX_KEY_BYTES, release_folder, verify_release
 from . import parser
 
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")

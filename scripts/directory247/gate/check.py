@@ -21,12 +21,8 @@ It does not print; the CLI reports ``CheckOutcome.problems``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 import re
-import threading
-from collections.abc import MutableMapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,17 +32,19 @@ from ..entry.model import Entry, Signer
 from ..entry.validation import EntryResult, validate_entry
 from ..errors import DirectoryError, SignatureError
 from ..problems import Problem, Severity, has_errors
-from ..trust import StatusCache, StatusLines, Verified, batch, has_cached_verdict, preload_keys, verify
+from ..trust import StatusCache, preload_keys
 from ..trust.authorisations import (
     AUTHORISATIONS,
     AUTHORISATIONS_SIGNATURE,
     ROOT_KEY,
     Trust,
     load_trust,
+    name_other_state,
     parse_authorisations,
 )
 from ..trust.snapshots import GitRevision, Snapshot, WorkTree
 from . import archive as archive_rules
+from .verification import SignatureJob, Verdict, collect, default_workers, submit
 
 if TYPE_CHECKING:
     from ..progress import Progress
@@ -92,109 +90,6 @@ def _serial_of(data: bytes | None) -> int | None:
         return None
     value = loaded.document.value.get("serial")
     return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value) else None
-
-
-@dataclass(frozen=True)
-class SignatureJob:
-    """One entry and its detached signature, to verify against its State's authorised keys."""
-
-    path: str  # directory/<cc>.yaml; the signature is path + ".asc"
-    code: str
-    data: bytes
-    signature: bytes
-
-
-Verdict = Verified | SignatureError
-
-
-def trust_context(trust: Trust) -> bytes:
-    """What a cached verdict was reached under: root key, authorisations, their signature and
-    every authorised key (``Trust.digest_material``). Part of every cache key."""
-    return hashlib.sha256(trust.digest_material).digest()
-
-
-def default_workers() -> int:
-    # One gpgv per core: the threads only wait for it, and more processes than cores were
-    # measured slower (make bench), not faster.
-    return max(2, os.cpu_count() or 2)
-
-
-def _verify_job(job: SignatureJob, trust: Trust, now: dt.datetime, statuses: MutableMapping[str, StatusLines] | None,
-                context: bytes) -> Verdict:
-    try:
-        return verify(job.data, job.signature, keys=trust.keys_for(job.code),
-                      allowed=set(trust.authorisations.signers_for(job.code)), now=now,
-                      label=job.path + ".asc", state=job.code, cache=statuses, cache_context=context)
-    except SignatureError as exc:
-        return exc
-
-
-@dataclass
-class _Verification:
-    futures: dict[str, Future[Verdict]]  # waiting for gpgv
-    done: dict[str, Verdict]  # judged from a verdict already there (cache or batch)
-    keys: list[threading.Thread]
-
-
-def _submit(pool: ThreadPoolExecutor, jobs: Sequence[SignatureJob], trust: Trust, now: dt.datetime,
-            cache: StatusCache | None, workers: int) -> _Verification:
-    context = trust_context(trust)
-    # gpgv's verdicts for this run: the cache, or (without one) a plain mapping for the
-    # verdicts the batch below reaches, so that they need no gpgv either.
-    statuses: MutableMapping[str, StatusLines] = cache if cache is not None else {}
-
-    def known(job: SignatureJob) -> bool:
-        return has_cached_verdict(job.data, job.signature, keys=trust.keys_for(job.code), cache=statuses,
-                                  cache_context=context)
-
-    unknown = [job for job in jobs if not known(job)]
-    material = cache.key_material if cache is not None else None
-    needed = [key for job in jobs for key in trust.keys_for(job.code)]
-    readers: list[threading.Thread | None] = []
-    if len(unknown) >= batch.BATCH_MIN:  # one gpg per core for many entries (see trust.batch)
-        batched = {key for job in unknown for key in trust.keys_for(job.code)}
-        # The batch reads its own keys; the others (release keys...) are read meanwhile.
-        readers.append(preload_keys([key for key in [*needed, *trust.keys.values()] if key not in batched],
-                                    cache=material, background=True, readers=1))
-        batch.prefill([batch.BatchItem(job.code, tuple(trust.keys_for(job.code)), job.signature, job.data)
-                          for job in unknown], statuses, context=context, groups=workers, material_cache=material)
-        unknown = [job for job in unknown if not known(job)]
-    # Every other authorised key read in a few gpg calls (not one per State) while gpgv
-    # already runs, in the order the entries need them.
-    readers.append(preload_keys([*needed, *trust.keys.values()], cache=material, background=True, readers=2))
-    waiting = {job.path for job in unknown}
-    futures = {job.path: pool.submit(_verify_job, job, trust, now, statuses, context) for job in unknown}
-    # No gpgv to wait for: not worth a trip through the pool.
-    done = {job.path: _verify_job(job, trust, now, statuses, context) for job in jobs if job.path not in waiting}
-    return _Verification(futures, done, [reader for reader in readers if reader is not None])
-
-
-def _collect(verification: _Verification, progress: Progress | None) -> dict[str, Verdict]:
-    verdicts: dict[str, Verdict] = dict(verification.done)
-    total = len(verification.futures) + len(verdicts)
-    if progress is not None:
-        for done in range(1, len(verdicts) + 1):
-            progress("verifying signatures", done, total)
-    paths = {future: path for path, future in verification.futures.items()}
-    for done, future in enumerate(as_completed(paths), start=len(verdicts) + 1):
-        verdicts[paths[future]] = future.result()
-        if progress is not None:
-            progress("verifying signatures", done, total)
-    for reader in verification.keys:
-        reader.join()
-    return verdicts
-
-
-def verify_signatures(jobs: Sequence[SignatureJob], trust: Trust, *, now: dt.datetime,
-                      cache: StatusCache | None = None, workers: int | None = None,
-                      progress: Progress | None = None) -> dict[str, Verdict]:
-    """The verdict on each job's signature, by entry path: ``Verified`` or the
-    ``SignatureError`` saying which rule failed. gpgv runs in a pool of ``workers`` threads
-    (default: one per core), after one batch run of gpg per core for many entries
-    (``trust.batch``); this is the verification half of ``run_check``."""
-    workers = workers or default_workers()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return _collect(_submit(pool, jobs, trust, now, cache, workers), progress)
 
 
 def load_trusted(snapshot: Snapshot, *, now: dt.datetime, cache: StatusCache | None = None) -> Trust:
@@ -295,13 +190,13 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     workers = workers or default_workers()
     with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=1) as starter:
         # gpg and gpgv run while this thread validates: the two overlap on the cores.
-        verification = starter.submit(_submit, pool, jobs, trust, now, cache, workers)
+        verification = starter.submit(submit, pool, jobs, trust, now, cache, workers)
         results = []
         for done, path in enumerate(entry_paths, start=1):
             results.append(validate_entry(entries[path], path, today=today, strict=strict))
             if progress is not None:
                 progress("validating entries", done, len(entry_paths))
-        verdicts = _collect(verification.result(), progress)
+        verdicts = collect(verification.result(), progress)
 
     for result in results:
         problems.extend(result.problems)
@@ -369,23 +264,6 @@ def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, by
         return found, None
     signer = Signer(fingerprint=verified.primary_fingerprint, created=verified.created)
     return found, AcceptedEntry(code, Entry.from_dict(entry_tree), result.data, signature, signer)
-
-
-_UNKNOWN_KEY = re.compile(r"signed by unknown key ([0-9A-F]{16,40}), which is not authorised for ([A-Z]{2})")
-
-
-def name_other_state(message: str, trust: Trust, code: str) -> str:
-    """A key unknown to this State's keyring may be another State's: say so, it is the likelier mistake."""
-    match = _UNKNOWN_KEY.fullmatch(message)
-    if not match:
-        return message
-    key_id = match.group(1)
-    owners = sorted(other for other, fprs in trust.authorisations.states.items()
-                    if any(f.endswith(key_id) for f in fprs))
-    if not owners:
-        return message
-    fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
-    return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"
 
 
 def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -210,3 +211,20 @@ def load_trust(snapshot: Snapshot, *, now: dt.datetime, root_fingerprint: str | 
         keys[fingerprint] = material
     digest = b"\0".join([root, data, signature, *(keys[f] for f in sorted(keys))])
     return Trust(authorisations, root, keys, where, digest)
+
+
+_UNKNOWN_KEY = re.compile(r"signed by unknown key ([0-9A-F]{16,40}), which is not authorised for ([A-Z]{2})")
+
+
+def name_other_state(message: str, trust: Trust, code: str) -> str:
+    """A key unknown to this State's keyring may be another State's: say so, it is the likelier mistake."""
+    match = _UNKNOWN_KEY.fullmatch(message)
+    if not match:
+        return message
+    key_id = match.group(1)
+    owners = sorted(other for other, fprs in trust.authorisations.states.items()
+                    if any(f.endswith(key_id) for f in fprs))
+    if not owners:
+        return message
+    fpr = next(f for f in trust.authorisations.signers_for(owners[0]) if f.endswith(key_id))
+    return f"signed by {fpr}, which is not authorised for {code} (it is authorised for {', '.join(owners)})"

@@ -26,11 +26,10 @@ from pathlib import Path
 
 from ..entry.validation import file_code, read_entry_file, validate_entry
 from ..errors import DirectoryError, SignatureError, UsageError
-from ..gate.check import name_other_state
 from ..problems import Problem
 from ..publish import write_atomic
 from . import GnuPG, Verified, verify
-from .authorisations import AUTHORISATIONS, Trust
+from .authorisations import AUTHORISATIONS, Trust, name_other_state
 
 
 class EntryNotValid(DirectoryError):
