@@ -29,7 +29,8 @@ import sitetools
 from conftest import ROOT
 from directory247.cli import VERBS, main
 from directory247.errors import DirectoryError
-from directory247.site.build import copy_downloads, load_archive
+from directory247.site.archive import load_archive
+from directory247.site.bundle import copy_downloads
 
 pytestmark = pytest.mark.browser
 
