@@ -103,3 +103,45 @@ def test_the_check_sees_what_it_must(tmp_path: Path) -> None:
         "6: keys._parsed_keys",
         "8: SignatureError._private",
     ]
+
+
+#: The size a reader can hold in mind: a module, and a function of the trust package.
+MODULE_LINES = 400
+TRUST_FUNCTION_LINES = 60
+
+
+def test_no_module_is_over_its_size() -> None:
+    long = {str(path.relative_to(ROOT)): lines for path in sorted(PACKAGE.rglob("*.py"))
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MODULE_LINES}
+    assert long == {}
+
+
+def test_no_function_of_the_trust_package_is_over_its_size() -> None:
+    long = []
+    for path in sorted((PACKAGE / "trust").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if node.end_lineno - first + 1 > TRUST_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert long == []
+
+
+def test_the_package_imports_no_stage_above_its_own() -> None:
+    """The stages import downwards only: entry <- trust <- freshness (the root-signed
+    reachability records) <- formats <- release <- gate <- site <- demo <- commands."""
+    order = {"entry": 1, "trust": 2, "freshness": 3, "formats": 4, "release": 5, "gate": 6, "site": 7,
+             "demo": 8, "commands": 9}
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        stage = path.relative_to(PACKAGE).parts[0]
+        if stage not in order:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                parts = path.relative_to(PACKAGE).with_suffix("").parts
+                base = list(parts[: len(parts) - node.level])
+                target = (base + (node.module.split(".") if node.module else []))[:1]
+                if target and target[0] in order and order[target[0]] > order[stage]:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {target[0]}")
+    assert wrong == []

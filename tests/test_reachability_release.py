@@ -26,7 +26,6 @@ from directory247.errors import ReleaseError
 from directory247.formats import reachability_export
 from directory247.formats.common import dumps
 from directory247.formats.export import Build, Export
-from directory247.freshness.published import reachability_unchanged, read_published
 from directory247.freshness.reachability import (
     REACHABILITY,
     REACHABILITY_SIGNATURE,
@@ -38,6 +37,7 @@ from directory247.freshness.reachability import (
     parse_reachability,
 )
 from directory247.release.pipeline import PublishedRelease, cut_release, default_exports, latest_release
+from directory247.release.reachability import reachability_unchanged, read_published
 from test_release import ReleaseKey, load_entries, now
 
 CODES = ("FR", "MT", "NO", "SE")

@@ -32,3 +32,16 @@ def parse_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         return None
+
+
+#: Where a Party reads how to confirm; named in reminders and calendar events.
+GUIDE = "docs/guide-freshness.md"
+
+
+def entry_path(code: str) -> str:
+    """Where an entry lives in the repository, as a Party types it."""
+    return f"directory/{code.lower()}.yaml"
+
+
+def confirm_command(code: str) -> str:
+    return f"directory247 confirm {entry_path(code)}"

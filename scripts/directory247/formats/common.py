@@ -16,9 +16,6 @@ TITLE = "Directory of 24/7 contact points under Article 35 of the Convention on 
 DEMO_NOTICE = ("DEMONSTRATION DATA: every contact detail in this release is fictional. "
                "Do not use it to send a request.")
 
-#: Where a Party reads how to confirm; named in reminders and calendar events.
-GUIDE = "docs/guide-freshness.md"
-
 
 def dumps(value: Any) -> bytes:
     """The canonical JSON encoding used by every JSON file of a release."""
@@ -31,10 +28,3 @@ def contact_point_order(entry: Entry) -> list[tuple[int, ContactPoint]]:
     return sorted(indexed, key=lambda pair: (pair[1].role != "primary", pair[0]))
 
 
-def entry_path(code: str) -> str:
-    """Where an entry lives in the repository, as a Party types it."""
-    return f"directory/{code.lower()}.yaml"
-
-
-def confirm_command(code: str) -> str:
-    return f"directory247 confirm {entry_path(code)}"

@@ -18,9 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, GUIDE, confirm_command, confirmation_due
 from ..entry.model import Entry
-from .common import GUIDE, confirm_command
 from .export import Build, Export, mismatch
 
 NAME = "reminders.ics"

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS
+from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirm_command
 from ..entry.loader import Document
 from ..entry.model import Entry
 from ..entry.validation import entry_files, validate_files
 from ..errors import DirectoryError, UsageError
-from ..formats.common import confirm_command
 from ..problems import Problem, Severity
 from ..publish import write_atomic
 from ..trust.authorisations import load_trust

@@ -27,11 +27,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..entry.confirmation import CONFIRMATION_POLICY_MONTHS, confirmation_due, parse_date
+from ..entry.confirmation import (
+    CONFIRMATION_POLICY_MONTHS,
+    GUIDE,
+    confirm_command,
+    confirmation_due,
+    entry_path,
+    parse_date,
+)
 from ..entry.loader import Document, load_entry
 from ..entry.model import Entry
 from ..errors import DirectoryError, UsageError
-from ..formats.common import GUIDE, confirm_command, entry_path
 from ..problems import Problem
 from .reachability import ContactKey, Result
 

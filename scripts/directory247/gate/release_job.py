@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 
 from .. import pinned, publish
 from ..errors import ReleaseError, UsageError
-from ..freshness.published import reachability_unchanged
 from ..freshness.reachability import ReachabilityError, load_reachability
 from ..problems import Problem
 from ..release.manifest import Manifest
 from ..release.pipeline import cut_release, latest_release, refresh_index
+from ..release.reachability import reachability_unchanged
 from ..trust import GnuPG
 from ..trust.snapshots import WorkTree
 from .check import run_check

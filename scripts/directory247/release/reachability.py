@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..entry.model import Entry
 from ..formats import reachability_export
-from .reachability import LastTests, Reachability, last_test_results
+from ..freshness.reachability import LastTests, Reachability, last_test_results
 
 
 def read_published(folder: Path) -> LastTests | None:
