@@ -227,7 +227,7 @@ def _bare_mkdocs(fixture: generate.Fixture, work: Path, *, flat: bool) -> StageR
         return StageResult(None, note=f"flat navigation measured only up to N = {FLAT_LIMIT}")
     try:  # the site's own page renderer, so the pages are exactly the site's
         from directory247.site import pages as site_pages
-        from directory247.site.archive import load_archive
+        from directory247.site.load import load_archive
         from directory247.site.mkdocs import guides_in
 
         nav_pages, render_pages = site_pages.NAV, site_pages.render_pages

@@ -27,8 +27,8 @@ import yaml
 import sitetools
 from conftest import ROOT
 from directory247.cli import main
-from directory247.site.archive import load_archive
 from directory247.site.bundle import versions_json
+from directory247.site.load import load_archive
 from directory247.site.pages import render_pages
 from directory247.site.pages.common import GUIDES, regions
 from directory247.site.pages.markup import escape, mailto_href, tel_href, time_zone_attr, title_text
@@ -319,8 +319,8 @@ def test_offline_bundle_is_what_mkdocs_builds_without_the_version_selector(site:
 
 
 def test_a_page_without_the_selector_markup_stops_the_bundle() -> None:
-    from directory247.site.archive import SiteError
     from directory247.site.bundle import offline_page
+    from directory247.site.load import SiteError
 
     with pytest.raises(SiteError, match=r"index\.html: the page does not have the expected version selector"):
         offline_page(b"<html>no selector</html>", "index.html")

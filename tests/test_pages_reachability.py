@@ -16,7 +16,7 @@ import pytest
 import sitetools
 from directory247.formats import reachability_export
 from directory247.freshness.reachability import LastTest, LastTests
-from directory247.site.archive import SiteError, load_archive, load_release
+from directory247.site.load import SiteError, load_archive, load_release
 from directory247.site.pages import render_pages
 from directory247.site.pages.published import PublishedRelease
 from test_pages import parse_html, site_markdown

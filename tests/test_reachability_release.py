@@ -37,7 +37,7 @@ from directory247.freshness.reachability import (
     parse_reachability,
 )
 from directory247.release.pipeline import PublishedRelease, cut_release, default_exports, latest_release
-from directory247.release.reachability import reachability_unchanged, read_published
+from directory247.release.reachability_results import reachability_unchanged, read_published
 from test_release import ReleaseKey, load_entries, now
 
 CODES = ("FR", "MT", "NO", "SE")

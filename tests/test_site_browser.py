@@ -29,8 +29,8 @@ import sitetools
 from conftest import ROOT
 from directory247.cli import VERBS, main
 from directory247.errors import DirectoryError
-from directory247.site.archive import load_archive
 from directory247.site.bundle import copy_downloads
+from directory247.site.load import load_archive
 
 pytestmark = pytest.mark.browser
 

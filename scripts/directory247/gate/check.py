@@ -43,7 +43,7 @@ from ..trust.authorisations import (
     parse_authorisations,
 )
 from ..trust.snapshots import GitRevision, Snapshot, WorkTree
-from . import archive as archive_rules
+from . import archive_rules
 from .verification import SignatureJob, Verdict, collect, default_workers, submit
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from ..freshness.reachability import ReachabilityError, load_reachability
 from ..problems import Problem
 from ..release.manifest import Manifest
 from ..release.pipeline import cut_release, latest_release, refresh_index
-from ..release.reachability import reachability_unchanged
+from ..release.reachability_results import reachability_unchanged
 from ..trust import GnuPG
 from ..trust.snapshots import WorkTree
 from .check import run_check

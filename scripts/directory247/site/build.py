@@ -48,8 +48,8 @@ from pathlib import Path
 
 from .. import publish
 from ..errors import UsageError
-from .archive import LATEST, SiteError, archive_folders, load_archive, load_release
 from .bundle import copy_downloads, link_or_copy, offline_files, redirect_page, versions_json, write_zip
+from .load import LATEST, SiteError, archive_folders, load_archive, load_release
 from .mkdocs import MkDocsRun, MkDocsRunning, guides_in, run_mkdocs, stage_docs, staging_config
 from .pages import render_pages
 from .pages.published import PublishedRelease

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .. import publish
-from .archive import LATEST, SiteError
+from .load import LATEST, SiteError
 from .pages.published import PublishedRelease
 
 #: zlib's fastest level: on these pages a fifth larger than the default level 6, in 40% of its time.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .archive import LATEST, SiteError
+from .load import LATEST, SiteError
 from .pages import NAV
 from .pages.common import GUIDES
 

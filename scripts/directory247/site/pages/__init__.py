@@ -7,7 +7,7 @@ sits in a raw HTML block, so no entry can inject markup, links, table cells or t
 
 One module per page kind: ``home``, ``directory`` (index and print view), ``state`` (with
 ``request_templates``) and ``releases``; ``published`` holds the typed inputs and
-``freshness`` the overdue and failed-test markers they share.
+``overdue`` the overdue and failed-test markers they share.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from .common import (
     state_page,
     status_label,
 )
-from .freshness import ATTENTION, attention, badges, failed, overdue
 from .markup import escape
+from .overdue import ATTENTION, attention, badges, failed, overdue
 from .state import display_name, email_html, phone_html
 
 PAGE = "directory.md"

@@ -12,8 +12,8 @@ from collections.abc import Collection
 from ...entry.model import Release
 from ...freshness.reachability import LastTests
 from .common import GUIDES, STATUS_LABELS, STATUS_ORDER, block, day, demo_banner, front_matter, moment, release_banner
-from .freshness import failed, overdue
 from .markup import escape
+from .overdue import failed, overdue
 
 PAGE = "index.md"
 RELEASES_PAGE = "releases.md"

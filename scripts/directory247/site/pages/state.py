@@ -31,8 +31,8 @@ from .common import (
     status_label,
     value_html,
 )
-from .freshness import NO_TEST, contact_point_warning, failed_warning, last_test_html, overdue, overdue_warning
 from .markup import escape, join, link, mailto_href, tel_href, time_zone_attr, title_text
+from .overdue import NO_TEST, contact_point_warning, failed_warning, last_test_html, overdue, overdue_warning
 from .published import Change, PublishedRelease
 
 CHANNEL_LABELS = {"interpol-i247": "INTERPOL I-24/7", "siena": "Europol SIENA", "email": "e-mail", "phone": "phone"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import publish
 from ..errors import DirectoryError, UsageError
 from ..formats import json_export
-from ..release.reachability import read_published
+from ..release.reachability_results import read_published
 from .pages.published import PublishedRelease, parse_changes, parse_manifest
 
 VERSION_FORM = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,4}")
