@@ -28,7 +28,7 @@ never read as releases meanwhile: their names start with a dot.
 Every ``OSError`` that leaves this module names the path it was about (``OSError.filename``),
 so the CLI can report it in one line.
 
-Not owned here: what the files contain (the writers and ``release``) and deciding whether a
+Not owned here: what the files contain (the ``formats`` and ``release.pipeline``) and deciding whether a
 folder is complete (``manifest``). Unsafe, and therefore refused: following a symbolic link
 at the final path, replacing anything in a published release folder, and removing anything
 in the archive that is not one of our own leftovers (a real folder with the staging prefix, a

@@ -1,11 +1,10 @@
 """``directory247 release``: run the PR gate, then cut, sign, verify and publish the next release.
 
-Exit 0 released, 1 the directory does not pass the gate or the release failed (nothing is
-published then), 2 usage. The pipeline itself is ``directory247.release.cut_release``; this
-adapter gathers its inputs: the accepted entries (``check.run_check``), the release key
-from the trusted authorisations, the reachability records (``reachability/tests.yaml``, used
-only when the trusted root key signed them), the secret key (the user's GnuPG home or
-``--gnupghome``), and the release time (``SOURCE_DATE_EPOCH`` when set, for reproducible builds).
+Exit 0 released (or, with ``--when-needed``, nothing needed), 1 the directory does not pass
+the gate or the release failed (nothing is published then), 2 usage. This adapter parses
+the arguments and the release time (``SOURCE_DATE_EPOCH`` when set, for reproducible
+builds), calls ``gate.release_job.run_release`` (the gate, the reachability records, the
+release key, ``--when-needed``, then ``release.pipeline.cut_release``) and reports.
 """
 
 from __future__ import annotations

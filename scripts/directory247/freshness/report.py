@@ -2,7 +2,7 @@
 
 ``stale_run`` validates the entries, reads the authorisations and (unless told not to) the
 root-signed reachability records from the checkout, and judges every entry as of a day
-(``freshness.stale_report``). ``as_text``, ``as_json`` and ``as_problems`` are the report's
+(``standing.stale_report``). ``as_text``, ``as_json`` and ``as_problems`` are the report's
 views for ``report.render``. Nothing here prints or exits.
 """
 

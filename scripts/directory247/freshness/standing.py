@@ -15,7 +15,7 @@ This module is a pure core (no files, no clock, no printing). It owns:
   other byte (comments, order, quoting, line endings) stays as the Party wrote it.
 
 Not owned here: reading entries or the reachability records (``validation``,
-``reachability``), signing (``signing``), and output formats (the ``stale`` command and
+``reachability``), signing (``trust.party_signing``), and output formats (the ``stale`` command and
 ``formats``).
 """
 
@@ -289,7 +289,7 @@ def confirm_edit(data: bytes, source: str, day: dt.date) -> ConfirmEdit:
     """``data`` with ``confirmed`` set to ``day`` and ``serial`` raised by one; nothing else changes.
 
     Refuses a ``day`` before the current confirmation (confirmation dates only move forward).
-    Validation of the result is the caller's (``signing.sign_entry`` does it before signing).
+    Validation of the result is the caller's (``trust.party_signing.sign_entry`` does it before signing).
     """
     loaded = load_entry(data, source)
     doc = loaded.document

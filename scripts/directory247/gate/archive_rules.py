@@ -9,7 +9,7 @@ one verb and not the other. What they enforce:
 - published release folders are append-only, and a folder added by the change verifies with
   an authorised release key (``verify.examine_archived``: one problem per offending file);
 - ``index.json`` and ``feed.atom`` are derived files: byte-identical to what the tool derives
-  from the release folders (``release.render_index``/``render_feed``), or refused, so a
+  from the release folders (``release.pipeline.render_index``/``render_feed``), or refused, so a
   change cannot point ``latest`` elsewhere or slip a message into the feed;
 - the latest release is a record of what was published, verified with an authorised release
   key: a State published there must still have its entry unless a root-signed removal says

@@ -1,6 +1,6 @@
 """The ``release`` verb's core: the whole gate, then one release cut from what it accepted.
 
-``run_release`` gathers the inputs of ``release.cut_release`` and decides whether a release
+``run_release`` gathers the inputs of ``release.pipeline.cut_release`` and decides whether a release
 is needed; the command only parses arguments and reports. In order:
 
 1. the derived files of the archive (``index.json``, ``feed.atom``) are rewritten from the

@@ -27,7 +27,7 @@ Reproducible: the exports and the manifest are a pure function of the entries, t
 signers, the previous release, the reachability records and the release time
 (``SOURCE_DATE_EPOCH`` in the command). Only the ``.asc`` signatures differ between two builds.
 
-Not owned here: deciding which entries are accepted (``check.run_check``), where the
+Not owned here: deciding which entries are accepted (``gate.check.run_check``), where the
 secret key lives (the ``sign`` callable), printing. This module never prints or exits.
 Unsafe, and therefore refused: publishing over an existing version, publishing a folder
 that was not verified with the release key, and trusting a writer's output unread.
@@ -209,7 +209,7 @@ def cut_release(
     (``SOURCE_DATE_EPOCH``); ``now`` the clock the result is verified at; ``sign`` makes a
     detached armored signature with the release key; ``release_key`` is that key's armored
     public key and ``release_fingerprint`` its primary fingerprint; ``reachability`` the
-    root-verified records (``reachability.load_reachability``) whose last test per contact
+    root-verified records (``freshness.reachability.load_reachability``) whose last test per contact
     point goes into ``reachability.json`` (None: no records, an empty list is published);
     ``progress`` (optional) hears ``(stage, done, total)`` of the long steps.
     """
