@@ -45,7 +45,7 @@ from conftest import ROOT
 from directory247 import pinned, publish
 from directory247.cli import signals_unwind
 from directory247.errors import DirectoryError, describe_os_error
-from directory247.release.pipeline import published_versions
+from directory247.release.archive import published_versions
 from directory247.release.verify import verify_archived
 from directory247.site.build import recover_out
 

@@ -36,7 +36,8 @@ from directory247.freshness.reachability import (
     last_test_results,
     parse_reachability,
 )
-from directory247.release.pipeline import PublishedRelease, cut_release, default_exports, latest_release
+from directory247.release.archive import latest_release
+from directory247.release.pipeline import PublishedRelease, cut_release, default_exports
 from directory247.release.reachability_results import reachability_unchanged, read_published
 from test_release import ReleaseKey, load_entries, now
 

@@ -28,12 +28,12 @@ from directory247.formats import json_export
 from directory247.formats.export import Build, Export, first_difference
 from directory247.formats.json_export import read_back as read_back_json
 from directory247.release import manifest as manifests
+from directory247.release.archive import latest_release
 from directory247.release.pipeline import (
     VALIDITY,
     PublishedRelease,
     cut_release,
     default_exports,
-    latest_release,
     next_version,
 )
 from directory247.release.verify import verify_release

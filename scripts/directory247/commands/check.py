@@ -37,5 +37,5 @@ def main(argv: list[str]) -> int:
             cache.save()
         except OSError:
             pass  # a read-only checkout just runs without a cache next time
-    sys.stdout.write(report.REPORTERS[args.format](outcome.problems, outcome.files, "signed entries"))
+    sys.stdout.write(report.render(args.format, outcome.problems, outcome.files, "signed entries"))
     return 0 if outcome.ok else 1

@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
         results = validate_files(paths, today=args.as_of or today(), strict=args.strict, shown=shown,
                                  progress=progress, keep_documents=False)
     problems = sorted(p for r in results for p in r.problems)
-    sys.stdout.write(report.REPORTERS[args.format](problems, len(results), "entries"))
+    sys.stdout.write(report.render(args.format, problems, len(results), "entries"))
     return 1 if any(not r.ok for r in results) else 0
 
 

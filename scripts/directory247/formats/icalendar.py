@@ -35,6 +35,12 @@ def escape_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
+def unfold(text: str) -> str:
+    """The content lines of folded iCalendar text (RFC 5545 3.1): a CRLF followed by one
+    space or tab joins the next line to the one before."""
+    return text.replace("\r\n ", "").replace("\r\n\t", "")
+
+
 def fold(line: str) -> str:
     """``line`` folded into CRLF-separated pieces of at most 75 octets each (RFC 5545 3.1).
 
@@ -104,7 +110,7 @@ def render_export(build: Build) -> bytes:
 
 def read_back(build: Build, data: bytes) -> None:
     """One event per State, each on its confirmation due date."""
-    text = data.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
+    text = unfold(data.decode("utf-8"))
     uids = [line[len("UID:"):] for line in text.split("\r\n") if line.startswith("UID:")]
     expected = [f"confirm-{e.code.lower()}-{confirmation_due(e.confirmed).isoformat()}@directory247"
                 for e in build.release.entries]

@@ -9,7 +9,7 @@ one verb and not the other. What they enforce:
 - published release folders are append-only, and a folder added by the change verifies with
   an authorised release key (``verify.examine_archived``: one problem per offending file);
 - ``index.json`` and ``feed.atom`` are derived files: byte-identical to what the tool derives
-  from the release folders (``release.pipeline.render_index``/``render_feed``), or refused, so a
+  from the release folders (``release.archive.render_index``/``render_feed``), or refused, so a
   change cannot point ``latest`` elsewhere or slip a message into the feed;
 - the latest release is a record of what was published, verified with an authorised release
   key: a State published there must still have its entry unless a root-signed removal says
@@ -86,7 +86,7 @@ def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
 
 def derived_problems(root: Path, change: Snapshot) -> list[Problem]:
     """``index.json`` and ``feed.atom`` must be exactly what the release folders give."""
-    from ..release.pipeline import derived_files
+    from ..release.archive import derived_files
 
     try:
         expected = derived_files(root / RELEASES)
@@ -158,7 +158,7 @@ class Published:
 def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | None:
     """The latest release of the archive in the working tree, verified with an authorised
     release key (as it stood while valid); None before the first release."""
-    from ..release.pipeline import latest_release, published_versions
+    from ..release.archive import latest_release, published_versions
 
     releases = root / RELEASES
     errors: list[str] = []

@@ -30,8 +30,9 @@ from .. import pinned, publish
 from ..errors import ReleaseError, UsageError
 from ..freshness.reachability import ReachabilityError, load_reachability
 from ..problems import Problem
+from ..release.archive import latest_release, refresh_index
 from ..release.manifest import Manifest
-from ..release.pipeline import cut_release, latest_release, refresh_index
+from ..release.pipeline import cut_release
 from ..release.reachability_results import reachability_unchanged
 from ..trust import GnuPG
 from ..trust.snapshots import WorkTree
