@@ -53,7 +53,9 @@ def run_gpg(home: Path, *args: str, data: bytes = b"", faked_time: datetime | No
     """Run ``gpg --homedir HOME --batch ARGS``; return stdout, raise with stderr on failure."""
     command = ["gpg", "--homedir", str(home), "--batch", "--no-tty"]
     if faked_time is not None:
-        command += ["--faked-system-time", str(int(faked_time.timestamp()))]
+        # "!" freezes gpg's clock there: without it the clock runs on from that second, and a
+        # signature could be dated a second later than asked when gpg is slow to start.
+        command += ["--faked-system-time", f"{int(faked_time.timestamp())}!"]
     result = subprocess.run([*command, *args], input=data, capture_output=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command + list(args))}: {result.stderr.decode()}")
