@@ -115,6 +115,27 @@ def test_stray_files_under_releases_are_refused(released: Repo) -> None:
     ]
 
 
+def test_symbolic_links_under_releases_are_refused(released: Repo, tmp_path: Path) -> None:
+    """A link in releases/ (a whole release folder, or a derived file) is never followed."""
+    _, second = versions(released)
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(released.path / "releases" / second, outside)
+    (released.path / "releases" / "2026.12.9").symlink_to(outside, target_is_directory=True)
+    index = released.path / "releases" / "index.json"
+    (tmp_path / "index.json").write_bytes(index.read_bytes())
+    index.unlink()
+    index.symlink_to(tmp_path / "index.json")
+    for base in ("HEAD", None):
+        errors = released.check(base)
+        assert "releases/2026.12.9: (file): is a symbolic link; only regular files are accepted here" in errors
+        assert "releases/index.json: (file): is a symbolic link; only regular files are accepted here" in errors
+    # The site never reads a linked release folder either.
+    from directory247.site.load import SiteError, load_archive
+
+    with pytest.raises(SiteError, match="is a symbolic link"):
+        load_archive(released.path / "releases")
+
+
 def test_leftover_staging_folder_warns_on_the_tree_and_is_refused_in_a_change(released: Repo) -> None:
     released.write("releases/.staging-abc123/manifest.json", b"{}\n")
     outcome_warnings = [p for p in _problems(released, None) if p.severity == "warning" and p.field == "(release)"]

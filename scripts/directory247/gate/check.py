@@ -115,7 +115,7 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     outcome = CheckOutcome()
     problems = outcome.problems
 
-    for folder in ("directory", "keys", "reachability"):
+    for folder in ("directory", "keys", "reachability", "releases"):
         for special in change.specials(folder):
             problems.append(_problem(special.path, "(file)",
                                      f"is a {special.kind}; only regular files are accepted here"))

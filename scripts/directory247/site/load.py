@@ -69,6 +69,8 @@ def archive_folders(releases_dir: Path) -> tuple[list[Path], list[str]]:
     hidden."""
     folders, notes = [], []
     for path in sorted(releases_dir.iterdir()):
+        if path.is_symlink():
+            raise SiteError(f"{path}: is a symbolic link; a release folder and the files beside it are never links")
         if not path.is_dir():
             continue
         if path.name.startswith("."):
