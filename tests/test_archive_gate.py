@@ -257,8 +257,8 @@ def test_latest_release_that_does_not_verify_stops_the_release(released: Repo) -
     path = released.path / "releases" / second / "directory.json"
     path.write_bytes(path.read_bytes().replace(b'"NO"', b'"N0"', 1))
     problems = released.release(None)
-    assert problems == [f"releases: (release): the latest release {second} cannot be verified with an authorised "
-                        "release key: directory.json: sha256 mismatch"]
+    assert problems == [f"releases: (release): the latest release cannot be read: release {second} is damaged: "
+                        "directory.json: sha256 mismatch"]
 
 
 # --------------------------------------------------------------------------- forged folders, per file
@@ -468,3 +468,108 @@ def test_cap_is_the_networks_policy() -> None:
     from directory247.release.pipeline import VALIDITY
 
     assert VALIDITY <= pinned.MAX_RELEASE_VALIDITY == dt.timedelta(days=45)
+
+
+# --------------------------------------------------------------------------- found in review: neighbours
+
+
+def _authorise_release_keys(repo: Repo, release_keys: list[str], serial: int) -> None:
+    from directory247.entry.yaml_writer import dump
+
+    tree: dict[str, object] = {"schema_version": "1", "serial": serial, "network": "demo", "root": repo.root,
+                               "release_keys": release_keys,
+                               "states": {code: [fpr] for code, fpr in repo.keys.items()}}
+    data = dump(tree).encode()
+    repo.write("keys/authorisations.yaml", data)
+    repo.write("keys/authorisations.yaml.asc", gpgtools.sign(repo.home, repo.root, data))
+    for fpr in release_keys:
+        repo.write(f"keys/pubkeys/{fpr}.asc", gpgtools.export_public(repo.home, fpr))
+
+
+def test_the_release_key_can_be_rotated(released: Repo) -> None:
+    """A new release key signs the next release; the releases of the old one stay the floor
+    (with a warning once the old key is no longer authorised), never a dead end."""
+    new = gpgtools.generate_key(released.home, "new release <new-release@test.example>")
+    _authorise_release_keys(released, [released.root, new], serial=2)  # both, then only the new one
+    assert released.check("HEAD") == []
+    released.commit()
+    released.bump("NO")
+    released.sign_entry("NO")
+    moment = dt.datetime.now(dt.UTC)
+    from directory247.gate.release_job import run_release
+
+    made = run_release(released.path, base=None, now=moment, released=moment.replace(microsecond=0),
+                       gnupghome=str(released.home), key=new)
+    assert made.manifest is not None and made.manifest.release_key == new
+    released.commit()
+    _authorise_release_keys(released, [new], serial=3)
+    assert released.check("HEAD") == []
+    released.commit()
+    # The old key's releases are the floor still: an older NO entry cannot come back.
+    old_no = json.loads(released.read(f"releases/{versions(released)[0]}/directory.json"))
+    assert [e["serial"] for e in old_no["entries"] if e["code"] == "NO"] == [1]
+    (released.path / "releases" / made.manifest.version).rename(released.path / "moved-away")
+    shutil.rmtree(released.path / "moved-away")
+    problems = _problems(released, None)
+    assert any(p.severity == "warning" and "cannot be verified with an authorised release key" in p.message
+               and "still counts as the record" in p.message for p in problems)  # type: ignore[attr-defined]
+
+
+def test_a_release_into_another_archive_stands_on_that_archive(released: Repo, tmp_path: Path) -> None:
+    """release --releases DIR: the floor and the derived files are those of DIR."""
+    elsewhere = tmp_path / "archive"
+    shutil.copytree(released.path / "releases", elsewhere)
+    shutil.rmtree(released.path / "releases")
+    released.bump("NO", "+4740612346", "+4740612345", serial=1)
+    released.sign_entry("NO")
+    before = sorted(p.name for p in elsewhere.iterdir())
+    moment = dt.datetime.now(dt.UTC)
+    from directory247.gate.release_job import GateRefused, run_release
+
+    with pytest.raises(GateRefused) as refused:
+        run_release(released.path, base=None, now=moment, released=moment.replace(microsecond=0),
+                    gnupghome=str(released.home), releases_dir=elsewhere)
+    assert any("serial 1 is lower than 2 in release" in p.message for p in refused.value.problems)
+    assert sorted(p.name for p in elsewhere.iterdir()) == before
+
+
+def test_a_release_that_would_expire_within_the_renewal_window_is_refused(
+        released: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    released.bump("NO")
+    released.sign_entry("NO")
+    epoch = int((dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).timestamp())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    monkeypatch.setenv("DIRECTORY247_ROOT", str(released.path))
+    before = versions(released)
+    assert main(["release", "--gnupghome", str(released.home)]) == 1
+    assert "leaves the release valid for less than 15 days" in capsys.readouterr()[1]
+    assert versions(released) == before
+
+
+def test_one_version_published_twice_is_refused_by_the_user(released: Repo, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A stale checkout re-cut a version with other content: a user who verified the first
+    is told, not silently switched."""
+    _, second = versions(released)
+    state = tmp_path / "state"
+    assert main(["verify", str(released.path / "releases" / second), "--fingerprint", released.root,
+                 "--state-dir", str(state)]) == 0
+    other = tmp_path / second
+    shutil.copytree(released.path / "releases" / second, other)
+    expires = dt.datetime.strptime(json.loads((other / "manifest.json").read_bytes())["expires"],
+                                   "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC) - dt.timedelta(hours=1)
+    _resign(other, released.home, released.root, {"expires": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    capsys.readouterr()
+    assert main(["verify", str(other), "--fingerprint", released.root, "--state-dir", str(state)]) == 1
+    assert "one version was published twice with different content" in capsys.readouterr()[1]
+
+
+def test_the_feed_announces_the_newest_releases_only(released: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feed cannot grow past what the gate reads: only the newest releases, however long
+    the archive (index.json lists them all)."""
+    from directory247.release import archive
+
+    monkeypatch.setattr(archive, "FEED_RELEASES", 1)
+    _, second = versions(released)
+    feed = archive.derived_files(released.path / "releases")["feed.atom"].decode()
+    assert feed.count("<entry>") == 1 and second in feed

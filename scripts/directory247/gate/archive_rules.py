@@ -84,27 +84,33 @@ def layout_problems(change: Snapshot, *, under_review: bool) -> list[Problem]:
     return problems
 
 
-def derived_problems(root: Path, change: Snapshot) -> list[Problem]:
-    """``index.json`` and ``feed.atom`` must be exactly what the release folders give."""
+def derived_problems(releases: Path, label: str = RELEASES) -> list[Problem]:
+    """``index.json`` and ``feed.atom`` of the archive ``releases`` (named ``label`` in
+    findings) must be exactly what its release folders give."""
     from ..release.archive import derived_files
 
     try:
-        expected = derived_files(root / RELEASES)
+        expected = derived_files(releases)
     except DirectoryError as error:
-        return [_problem(RELEASES, "(release)", f"the release archive cannot be read: {error}")]
+        return [_problem(label, "(release)", f"the release archive cannot be read: {error}")]
     problems = []
     for path in DERIVED:
         name = path.split("/", 1)[1]
-        found, wanted = change.read(path), expected.get(name)
+        try:
+            found: bytes | None = (releases / name).read_bytes() if (releases / name).is_file() else None
+        except OSError:
+            found = None
+        wanted = expected.get(name)
         if found == wanted:
             continue
+        where = f"{label}/{name}"
         if wanted is None:
-            problems.append(_problem(path, "(release)", "there is no release yet, so there is nothing to list; "
+            problems.append(_problem(where, "(release)", "there is no release yet, so there is nothing to list; "
                                      "remove it"))
         elif found is None:
-            problems.append(_problem(path, "(release)", f"missing; {_REFRESH}"))
+            problems.append(_problem(where, "(release)", f"missing; {_REFRESH}"))
         else:
-            problems.append(_problem(path, "(release)", "is not what the release folders give (it is derived "
+            problems.append(_problem(where, "(release)", "is not what the release folders give (it is derived "
                                      f"from them and may not be edited by hand); {_REFRESH}"))
     return problems
 
@@ -155,30 +161,21 @@ class Published:
     entries: dict[str, Entry]  # by code
 
 
-def latest_published(root: Path, trust: Trust, now: dt.datetime) -> Published | None:
-    """The latest release of the archive in the working tree, verified with an authorised
-    release key (as it stood while valid); None before the first release."""
-    from ..release.archive import latest_release, published_versions
+def latest_published(releases: Path, trust: Trust, now: dt.datetime) -> tuple[Published | None, str | None]:
+    """The latest release of the archive ``releases`` and, when no authorised release key
+    verifies it (a key rotated out or revoked since), why not; None before the first release.
 
-    releases = root / RELEASES
-    errors: list[str] = []
-    for fingerprint in trust.authorisations.release_keys:
-        try:
-            release = latest_release(releases, release_key=trust.keys.get(fingerprint),
-                                     release_fingerprint=fingerprint, now=now)
-        except DirectoryError as error:
-            errors.append(str(error))
-            continue
-        return _published(release)
+    The floor only ever refuses, so a release the current keys cannot verify still counts
+    (with a warning): rotating or revoking the release key must not stop the gate. A damaged
+    folder is an error."""
+    from ..release.archive import newest_release
+
+    keys = {fingerprint: trust.keys.get(fingerprint) for fingerprint in trust.authorisations.release_keys}
     try:
-        archive = published_versions(releases)
+        release, unverified = newest_release(releases, keys, now=now)
     except DirectoryError as error:
-        raise ReleaseError(f"the release archive cannot be read: {error}") from None
-    if not archive:
-        return None
-    reason = errors[0] if errors else f"no release key is authorised in {AUTHORISATIONS}"
-    raise ReleaseError(f"the latest release {archive[-1].version} cannot be verified with an authorised release "
-                       f"key: {reason}")
+        raise ReleaseError(f"the latest release cannot be read: {error}") from None
+    return _published(release), unverified
 
 
 def _published(release: Release | None) -> Published | None:

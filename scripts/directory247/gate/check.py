@@ -104,8 +104,12 @@ def load_trusted(snapshot: Snapshot, *, now: dt.datetime, cache: StatusCache | N
 
 def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = False,
               workers: int | None = None, cache: StatusCache | None = None,
-              progress: Progress | None = None) -> CheckOutcome:
+              progress: Progress | None = None, releases: Path | None = None) -> CheckOutcome:
     """Check the working tree at ``root`` against the trusted ``base`` revision (or itself).
+
+    ``releases`` is the release archive whose latest release is the floor and whose derived
+    files are checked (default ``root/releases``; ``release --releases DIR`` passes its own,
+    so a release never stands on another archive than the one it extends).
 
     ``cache`` (see ``trust.cache``) skips gpgv for signatures verified before over the same
     bytes and keys; every other rule runs again. ``progress`` is called with
@@ -144,12 +148,16 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
     # folders' own problems say what to fix first).
     published = None
     if not any(p.path.startswith("releases/") and p.severity == Severity.ERROR for p in problems):
-        problems.extend(archive_rules.derived_problems(root, change))
+        archive = releases or root / "releases"
+        problems.extend(archive_rules.derived_problems(archive, _label(root, archive)))
         # The latest release is a floor for every entry, with or without a base.
         try:
-            published = archive_rules.latest_published(root, trust, now)
+            published, unverified = archive_rules.latest_published(archive, trust, now)
         except DirectoryError as exc:
-            problems.append(_problem("releases", "(release)", str(exc)))
+            problems.append(_problem(_label(root, archive), "(release)", str(exc)))
+        else:
+            if unverified is not None:
+                problems.append(_problem(_label(root, archive), "(release)", unverified, severity=Severity.WARNING))
 
     entries = change.files("directory")
     base_entries = trusted.files("directory") if base else entries
@@ -207,6 +215,14 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
             outcome.accepted.append(accepted)
     outcome.problems = sorted(set(problems))
     return outcome
+
+
+def _label(root: Path, archive: Path) -> str:
+    """How a finding names the archive: ``releases`` in the repository, else its path."""
+    try:
+        return archive.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(archive)
 
 
 def _code(path: str) -> str:

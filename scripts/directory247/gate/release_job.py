@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import pinned, publish
+from ..entry.model import timestamp
 from ..errors import ReleaseError, UsageError
 from ..freshness.reachability import ReachabilityError, load_reachability
 from ..problems import Problem
-from ..release.archive import latest_release, refresh_index
+from ..release.archive import newest_release, refresh_index
 from ..release.manifest import Manifest
-from ..release.pipeline import cut_release
+from ..release.pipeline import VALIDITY, cut_release
 from ..release.reachability_results import reachability_unchanged
 from ..trust import GnuPG
 from ..trust.snapshots import WorkTree
@@ -93,7 +94,7 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
                 notes(f"rewrote {releases_dir / 'index.json'} and feed.atom from the release folders")
         except ReleaseError:
             pass  # a damaged archive: the gate below says which folder and file
-        outcome = run_check(root, base=base, now=now, progress=progress)
+        outcome = run_check(root, base=base, now=now, progress=progress, releases=releases_dir)
         if not outcome.ok or outcome.trust is None:
             raise GateRefused(outcome.problems, outcome.files)
         try:  # the records count only with the TRUSTED root's signature, as in the gate
@@ -110,7 +111,14 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
             notes(f"warning: release key {fingerprint} is not the one pinned in this tool "
                   f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}")
 
-        previous = latest_release(releases_dir, release_key=public_key, release_fingerprint=fingerprint, now=now)
+        # Verified with any authorised release key: the one signing now may be a new one. A
+        # release only a retired or revoked key verifies still numbers the next and feeds its
+        # changelog (the gate warned about it).
+        authorised = outcome.trust.authorisations.release_keys
+        previous, unverified = newest_release(
+            releases_dir, {fpr: outcome.trust.keys.get(fpr) for fpr in authorised}, now=now)
+        if unverified is not None:
+            notes(f"warning: {unverified}")
         accepted = sorted(outcome.accepted, key=lambda a: a.code)
         if when_needed and previous is not None:
             unchanged = [e.to_dict() for e in previous.entries] == [a.entry.to_dict() for a in accepted] and \
@@ -118,6 +126,11 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
                                        released)
             if unchanged and previous.expires - now > RENEW_BEFORE:
                 return ReleaseOutcome(len(accepted), fingerprint, current=(previous.version, previous.expires))
+        remaining = released + VALIDITY - now
+        if dt.timedelta(0) < remaining < RENEW_BEFORE:
+            raise ReleaseError(f"the release time {timestamp(released)} leaves the release valid for less than "
+                               f"{RENEW_BEFORE.days} days; a scheduled 'release --when-needed' would then cut one "
+                               "every day. Set SOURCE_DATE_EPOCH to a later commit's time, or leave it unset")
         gnupg = GnuPG(gnupghome=gnupghome)
         published = cut_release(
             accepted=[(a.entry, a.signer) for a in accepted],

@@ -10,12 +10,12 @@ gate checks them byte for byte and ``refresh_index`` rewrites them atomically.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import publish
 from ..entry.model import Release, timestamp
-from ..errors import ReleaseError
+from ..errors import DirectoryError, ReleaseError
 from ..formats import atom, changelog, json_export
 from ..formats.common import dumps
 from . import manifest as manifests
@@ -83,6 +83,32 @@ def latest_release(releases_dir: Path, *, release_key: bytes | None = None,
         raise ReleaseError(f"{folder / 'directory.json'}: cannot be read ({error})") from None
 
 
+def newest_release(releases_dir: Path, keys: Mapping[str, bytes | None], *,
+                   now: dt.datetime | None = None) -> tuple[Release | None, str | None]:
+    """The newest release and, when no key in ``keys`` (fingerprint -> key material, None to
+    use the folder's own ``release-key.asc``) verifies it, why not.
+
+    A release signed by a release key that has since been rotated out or revoked is still a
+    record of what was published: it is returned (its ``directory.json`` checked against its
+    manifest) with the reason, for the caller to note. A damaged folder raises."""
+    errors: list[str] = []
+    for fingerprint, key in keys.items():
+        try:
+            return latest_release(releases_dir, release_key=key, release_fingerprint=fingerprint, now=now), None
+        except DirectoryError as error:
+            errors.append(str(error))
+    try:
+        release = latest_release(releases_dir)
+    except DirectoryError as error:
+        newest = published_versions(releases_dir)[-1].version
+        raise ReleaseError(f"release {newest} is damaged: {error}") from None
+    if release is None:
+        return None, None
+    reason = errors[0] if errors else "no release key is authorised"
+    return release, (f"release {release.version} cannot be verified with an authorised release key ({reason}); "
+                     "it still counts as the record of what was published")
+
+
 def render_index(published: Sequence[Manifest]) -> bytes:
     """``releases/index.json``: every release, newest first, and which one is latest."""
     releases = [{"version": m.version, "serial": m.serial, "released": timestamp(m.released),
@@ -116,10 +142,16 @@ def refresh_index(releases_dir: Path) -> bool:
     return changed
 
 
+#: The feed announces the newest releases only: a reader polls it, and an archive of years
+#: must not grow it without bound (the gate reads files of at most 4 MiB).
+FEED_RELEASES = 100
+
+
 def render_feed(releases_dir: Path, published: Sequence[Manifest]) -> bytes:
-    """``releases/feed.atom``: every published release with its summary of changes."""
+    """``releases/feed.atom``: the newest ``FEED_RELEASES`` releases with their summaries of
+    changes (``index.json`` lists them all)."""
     summaries = []
-    for manifest in published:
+    for manifest in published[-FEED_RELEASES:]:
         record = manifest.record(changelog.NAME)
         if record is None:  # a release without changes.json still gets its entry
             summaries.append(atom.ReleaseSummary(manifest.version, manifest.serial, manifest.released))

@@ -30,13 +30,24 @@ class LastSeen:
     version: str
     serial: int
     released: dt.datetime
+    #: SHA-256 of the manifest's canonical bytes: one version is one release, never two
+    #: (None in a state file written before it was kept)
+    digest: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"version": self.version, "serial": self.serial, "released": timestamp(self.released)}
+        out: dict[str, object] = {"version": self.version, "serial": self.serial,
+                                  "released": timestamp(self.released)}
+        if self.digest is not None:
+            out["manifest_sha256"] = self.digest
+        return out
 
     @classmethod
     def of(cls, manifest: Manifest) -> LastSeen:
-        return cls(manifest.version, manifest.serial, manifest.released)
+        return cls(manifest.version, manifest.serial, manifest.released, manifest_digest(manifest))
+
+
+def manifest_digest(manifest: Manifest) -> str:
+    return manifests.digest(manifests.render(manifest))
 
 
 def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -58,7 +69,9 @@ def read_last_seen(state_dir: Path, fingerprint: str) -> LastSeen | None:
         serial = remembered["serial"]
         if not isinstance(serial, int) or isinstance(serial, bool):
             raise TypeError("serial is not an integer")
-        return LastSeen(str(remembered["version"]), serial, parse_timestamp(str(remembered["released"])))
+        digest = remembered.get("manifest_sha256")
+        return LastSeen(str(remembered["version"]), serial, parse_timestamp(str(remembered["released"])),
+                        digest if isinstance(digest, str) else None)
     except (KeyError, TypeError, ValueError):
         raise ReleaseError(f"{state_dir / STATE_FILE}: is damaged; remove it to start afresh "
                            "(rollback protection restarts from the next release verified)") from None
@@ -100,6 +113,11 @@ def check_rollback(manifest: Manifest, last: LastSeen | None) -> None:
         return
     same = manifest.serial == last.serial and manifest.version == last.version
     newer = manifest.serial > last.serial and manifest.version_key >= manifests.version_key(last.version)
+    if same and last.digest is not None and last.digest != manifest_digest(manifest):
+        raise ReleaseError(
+            f"{MANIFEST}: release {manifest.version} (serial {manifest.serial}) is not the release of that version "
+            "verified before: one version was published twice with different content; do not use it and tell "
+            "the Secretariat (accept it only after a deliberate reset, with --accept-rollback)")
     if not (same or newer):
         raise ReleaseError(
             f"{MANIFEST}: version {manifest.version} (serial {manifest.serial}) is not newer than version "

@@ -47,9 +47,9 @@ MAX_MANIFEST_BYTES = 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
-_VERSION = re.compile(r"(\d{4})\.(\d{2})\.([1-9]\d*)")
+_VERSION = re.compile(r"([0-9]{4})\.([0-9]{2})\.([1-9][0-9]*)")
 #: A release folder is named by its version.
-VERSION_FOLDER = re.compile(r"\d{4}\.\d{2}\.[1-9]\d*")
+VERSION_FOLDER = re.compile(r"[0-9]{4}\.[0-9]{2}\.[1-9][0-9]*")
 _RESERVED = frozenset({MANIFEST, MANIFEST_SIGNATURE})
 
 

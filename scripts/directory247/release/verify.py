@@ -171,7 +171,9 @@ def _signature(data: bytes, signature: bytes, *, key: bytes, fingerprint: str, n
 def archive_moment(manifest: Manifest, now: dt.datetime) -> dt.datetime:
     """When an archived release is judged: ``now`` while it is valid, else the last moment it
     was valid (see the module docstring)."""
-    return min(now, manifest.expires - dt.timedelta(seconds=1))
+    # No clock-skew tolerance past the end: a signature dated after the release expired,
+    # even by a minute, was not made while it was valid.
+    return min(now, manifest.expires - FUTURE_TOLERANCE - dt.timedelta(seconds=1))
 
 
 def verify_archived(folder: Path, *, release_key: bytes | None, fingerprint: str,
