@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..entry.model import Entry, Release
 from ..errors import DirectoryError, ReleaseError
@@ -155,13 +154,22 @@ def change_problems(root: Path, change: Snapshot, trusted: Snapshot, trust: Trus
 
 @dataclass(frozen=True)
 class Published:
-    """The latest release, verified: the floor every entry stands on."""
+    """The latest release: the floor every entry stands on."""
 
-    version: str
-    entries: dict[str, Entry]  # by code
+    release: Release
+    #: why no authorised release key verifies it (a key rotated out or revoked), or None
+    unverified: str | None = None
+
+    @property
+    def version(self) -> str:
+        return self.release.version
+
+    @property
+    def entries(self) -> dict[str, Entry]:  # by code
+        return {entry.code: entry for entry in self.release.entries}
 
 
-def latest_published(releases: Path, trust: Trust, now: dt.datetime) -> tuple[Published | None, str | None]:
+def latest_published(releases: Path, trust: Trust, now: dt.datetime) -> Published | None:
     """The latest release of the archive ``releases`` and, when no authorised release key
     verifies it (a key rotated out or revoked since), why not; None before the first release.
 
@@ -175,13 +183,7 @@ def latest_published(releases: Path, trust: Trust, now: dt.datetime) -> tuple[Pu
         release, unverified = newest_release(releases, keys, now=now)
     except DirectoryError as error:
         raise ReleaseError(f"the latest release cannot be read: {error}") from None
-    return _published(release), unverified
-
-
-def _published(release: Release | None) -> Published | None:
-    if release is None:
-        return None
-    return Published(release.version, {entry.code: entry for entry in release.entries})
+    return Published(release, unverified) if release is not None else None
 
 
 def removal_problems(published: Published, entries: dict[str, bytes], removed: set[str]) -> list[Problem]:
@@ -196,21 +198,15 @@ def removal_problems(published: Published, entries: dict[str, bytes], removed: s
     return problems
 
 
-def serial_message(published: Published, code: str, tree: dict[str, Any]) -> str | None:
+def serial_message(published: Published, entry: Entry) -> str | None:
     """Why an entry may not stand on the latest release's record of it, or None."""
-    before = published.entries.get(code)
-    serial = tree.get("serial")
-    if before is None or not isinstance(serial, int) or isinstance(serial, bool):
+    before = next((e for e in published.release.entries if e.code == entry.code), None)
+    if before is None:
         return None
-    if serial < before.serial:
-        return (f"serial {serial} is lower than {before.serial} in release {published.version}; an older signed "
-                "entry cannot be replayed")
-    if serial == before.serial:
-        try:
-            changed = Entry.from_dict(tree).to_dict() != before.to_dict()
-        except (KeyError, TypeError, ValueError):
-            return None
-        if changed:
-            return (f"serial {serial} is the one published in release {published.version}, but the entry "
-                    "changed; raise it on every change")
+    if entry.serial < before.serial:
+        return (f"serial {entry.serial} is lower than {before.serial} in release {published.version}; an older "
+                "signed entry cannot be replayed")
+    if entry.serial == before.serial and entry.to_dict() != before.to_dict():
+        return (f"serial {entry.serial} is the one published in release {published.version}, but the entry "
+                "changed; raise it on every change")
     return None

@@ -70,6 +70,9 @@ class CheckOutcome:
     accepted: list[AcceptedEntry] = field(default_factory=list)
     trust: Trust | None = None
     files: int = 0
+    #: the latest release of the archive, the floor the entries were judged against (None
+    #: before the first release, or when the archive's own problems came first)
+    latest: archive_rules.Published | None = None
 
     @property
     def ok(self) -> bool:
@@ -152,12 +155,12 @@ def run_check(root: Path, *, base: str | None, now: dt.datetime, strict: bool = 
         problems.extend(archive_rules.derived_problems(archive, _label(root, archive)))
         # The latest release is a floor for every entry, with or without a base.
         try:
-            published, unverified = archive_rules.latest_published(archive, trust, now)
+            published = outcome.latest = archive_rules.latest_published(archive, trust, now)
         except DirectoryError as exc:
             problems.append(_problem(_label(root, archive), "(release)", str(exc)))
-        else:
-            if unverified is not None:
-                problems.append(_problem(_label(root, archive), "(release)", unverified, severity=Severity.WARNING))
+        if published is not None and published.unverified is not None:
+            problems.append(_problem(_label(root, archive), "(release)", published.unverified,
+                                     severity=Severity.WARNING))
 
     entries = change.files("directory")
     base_entries = trusted.files("directory") if base else entries
@@ -253,6 +256,7 @@ def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, by
         return found, None
     verified = verdict
     entry_tree = result.entry
+    model = Entry.from_dict(entry_tree) if result.ok and entry_tree is not None else None
     if entry_tree is not None and result.document is not None:
         demo = entry_tree.get("demo") is True
         if trust.authorisations.demo and not demo:
@@ -271,15 +275,15 @@ def _examine(result: EntryResult, verdict: Verdict | None, entries: dict[str, by
                 found.append(_problem(path, "serial", f"serial {new} is not higher than {old} at the base; "
                                       "raise it on every change (an older signed entry cannot be replayed)",
                                       line, col))
-        if published is not None and result.ok and not any(p.field == "serial" for p in found):
-            floor = archive_rules.serial_message(published, code, entry_tree)
+        if published is not None and model is not None and not any(p.field == "serial" for p in found):
+            floor = archive_rules.serial_message(published, model)
             if floor is not None:
                 line, col = result.document.position(("serial",))
                 found.append(_problem(path, "serial", floor, line, col))
-    if found or not result.ok or entry_tree is None:
+    if found or model is None:
         return found, None
     signer = Signer(fingerprint=verified.primary_fingerprint, created=verified.created)
-    return found, AcceptedEntry(code, Entry.from_dict(entry_tree), result.data, signature, signer)
+    return found, AcceptedEntry(code, model, result.data, signature, signer)
 
 
 def _check_reachability_change(change: Snapshot, trusted: Snapshot, trust: Trust, now: dt.datetime,

@@ -31,7 +31,7 @@ from ..entry.model import timestamp
 from ..errors import ReleaseError, UsageError
 from ..freshness.reachability import ReachabilityError, load_reachability
 from ..problems import Problem
-from ..release.archive import newest_release, refresh_index
+from ..release.archive import refresh_index
 from ..release.manifest import Manifest
 from ..release.pipeline import VALIDITY, cut_release
 from ..release.reachability_results import reachability_unchanged
@@ -111,14 +111,12 @@ def run_release(root: Path, *, base: str | None, now: dt.datetime, released: dt.
             notes(f"warning: release key {fingerprint} is not the one pinned in this tool "
                   f"({pinned.RELEASE_KEY_FINGERPRINT}); users must verify with --fingerprint {fingerprint}")
 
-        # Verified with any authorised release key: the one signing now may be a new one. A
-        # release only a retired or revoked key verifies still numbers the next and feeds its
-        # changelog (the gate warned about it).
-        authorised = outcome.trust.authorisations.release_keys
-        previous, unverified = newest_release(
-            releases_dir, {fpr: outcome.trust.keys.get(fpr) for fpr in authorised}, now=now)
-        if unverified is not None:
-            notes(f"warning: {unverified}")
+        # The gate read the latest release (verified with any authorised release key: the one
+        # signing now may be a new one); a release only a retired or revoked key verifies
+        # still numbers the next and feeds its changelog (the gate warned about it).
+        previous = outcome.latest.release if outcome.latest is not None else None
+        if outcome.latest is not None and outcome.latest.unverified is not None:
+            notes(f"warning: {outcome.latest.unverified}")
         accepted = sorted(outcome.accepted, key=lambda a: a.code)
         if when_needed and previous is not None:
             unchanged = [e.to_dict() for e in previous.entries] == [a.entry.to_dict() for a in accepted] and \

@@ -57,7 +57,7 @@ from ..errors import DirectoryError, ReleaseError, TrustError, UsageError
 from ..trust import FUTURE_TOLERANCE, verify
 from . import manifest as manifests
 from .last_seen import LastSeen, check_rollback, read_last_seen, remember
-from .manifest import MANIFEST, MANIFEST_SIGNATURE, VERSION_FOLDER, Manifest
+from .manifest import MANIFEST, MANIFEST_SIGNATURE, Manifest
 
 #: The file a release ships its public release key in (the default key for ``verify``).
 RELEASE_KEY_FILE = "release-key.asc"
@@ -101,20 +101,13 @@ def release_folder(path: Path) -> Path:
 
 def _newest_in_archive(archive: Path) -> Path | None:
     """The release folder of ``archive`` whose manifest names the highest serial, if any."""
-    best: tuple[int, Path] | None = None
+    from .archive import published_versions  # the archive reading verifies through this module
+
     try:
-        folders = sorted(p for p in archive.iterdir() if VERSION_FOLDER.fullmatch(p.name) and p.is_dir()
-                         and not p.is_symlink())
+        newest = published_versions(archive)
     except OSError as error:
         raise ReleaseError(f"{archive}: cannot be listed ({error.strerror})") from None
-    for folder in folders:
-        try:
-            serial = manifests.parse(_read(folder, MANIFEST, manifests.MAX_MANIFEST_BYTES)).serial
-        except ReleaseError as error:
-            raise ReleaseError(f"{folder.name}/{error}") from None
-        if best is None or serial > best[0]:
-            best = (serial, folder)
-    return best[1] if best is not None else None
+    return archive / newest[-1].version if newest else None
 
 
 def _kind(mode: int) -> str:
